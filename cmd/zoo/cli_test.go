@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// runZoo runs the CLI in-process with args and returns stdout and the error.
+func runZoo(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestListLayersTable(t *testing.T) {
+	out, err := runZoo(t, "", "list", "layers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"y = x + F(x)", "y = λ·x + F(x)", "y = LN(λ·x + F(x))", "y = LN(x + F(x))", "y = x + F(LN(x))",
+		"f1 = LN(x + F(x)); fk = LN(x + f(k-1))", "order=2 shared_norm=false norm=layer eps=1e-05",
+		"lambda=1", "Liu et al., COLING 2020",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("zoo list layers lacks %q:\n%s", want, out)
+		}
+	}
+	for _, name := range []string{"plain", "scaled", "scaled-ln", "post-ln", "pre-ln", "rskip-ln"} {
+		if !strings.Contains(out, "│ "+name+" ") {
+			t.Errorf("zoo list layers has no row for %s", name)
+		}
+	}
+}
+
+func TestListLayersJSON(t *testing.T) {
+	out, err := runZoo(t, "", "list", "layers", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []variantJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(got) != 6 {
+		t.Fatalf("%d variants, want 6", len(got))
+	}
+	for _, v := range got {
+		if v.Name == "rskip-ln" {
+			p := v.Params[0]
+			if p.Name != "order" || p.Type != "int" || p.Default != float64(2) || p.Min == nil || *p.Min != 1 {
+				t.Errorf("rskip-ln order param: %+v", p)
+			}
+			return
+		}
+	}
+	t.Error("no rskip-ln in --json output")
+}
+
+func TestListLayersMarkdown(t *testing.T) {
+	out, err := runZoo(t, "", "list", "layers", "--format", "markdown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, "| name | formula |") || !strings.Contains(out, "| plain | y = x + F(x) |") {
+		t.Errorf("markdown output:\n%s", out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "layres"}, `unknown command "layres" for "zoo list" (did you mean "layers"?)`},
+		{[]string{"lst"}, `(did you mean "list"?)`},
+		{[]string{"list", "layers", "--format", "xml"}, `format "xml": want one of text, markdown, csv, json`},
+		{[]string{"--threads", "-2", "version"}, "--threads: threads = -2"},
+		{[]string{"version", "--nope"}, "unknown flag: --nope"},
+	}
+	for _, c := range cases {
+		_, err := runZoo(t, "", c.args...)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: error %v, want a usage error (exit 2)", c.args, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := runZoo(t, "", "--threads", "1", "version", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v versionInfo
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if v.Zoo != Version || !strings.HasPrefix(v.LibtorchVersion, "1.") && !strings.HasPrefix(v.LibtorchVersion, "2.") {
+		t.Errorf("version %+v", v)
+	}
+	if v.IntraOpThreads != 1 || v.Device == "" {
+		t.Errorf("--threads 1: intra-op %d, device %q", v.IntraOpThreads, v.Device)
+	}
+}

@@ -1,0 +1,90 @@
+// Command zoo trains, compares and analyses residual-connection variants.
+//
+// Each subcommand lives in its own file and registers itself with
+// addCommand from an init function; this file only builds the root and
+// maps errors to exit codes.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zoo-nn/zoo/registry"
+	"github.com/zoo-nn/zoo/torch"
+)
+
+// commandFactories holds one constructor per subcommand, filled by init
+// functions so that adding a command never edits this file.
+var commandFactories []func() *cobra.Command
+
+func addCommand(f func() *cobra.Command) { commandFactories = append(commandFactories, f) }
+
+// usageError marks errors caused by how the command was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// groupCmd is a command that only holds subcommands: run bare it prints
+// its help, and an unknown subcommand is a usage error with suggestions
+// (cobra alone would print the help and exit 0).
+func groupCmd(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			var names []string
+			for _, c := range cmd.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			if s := registry.Closest(args[0], names, 1); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return usageError{fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))}
+		},
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := groupCmd("zoo", "Residual connections and normalization, compared by name")
+	root.SilenceUsage = true
+	root.SilenceErrors = true
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	var threads torch.Threads
+	root.PersistentFlags().IntVar(&threads.IntraOp, "threads", 0,
+		"intra-op threads for libtorch and OpenBLAS (0 = one per core)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if _, err := threads.Apply(); err != nil {
+			return usageError{fmt.Errorf("--threads: %w", err)}
+		}
+		return nil
+	}
+	for _, f := range commandFactories {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+func main() {
+	err := newRootCmd().Execute()
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "zoo:", err)
+	var u usageError
+	if errors.As(err, &u) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}

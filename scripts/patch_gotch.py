@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Patch a copy of gotch's libtch so it builds against libtorch 1.13 and 2.x.
+
+Usage: patch_gotch.py LIBTCH_DIR MISSING_OPS_FILE
+
+Each generated wrapper named in MISSING_OPS_FILE calls an ATen op that
+libtorch 1.13 does not have. Its definition is wrapped in
+`#if TORCH_VERSION_MAJOR >= 2`, so libtorch 2.x compiles upstream's code
+unchanged, and 1.13 gets a stub that reports the op as unavailable through
+torch_last_err (the channel gotch already reads after every call).
+It also adds zoo_extra.{cpp,go}: Go entry points for the libtorch version
+(a header macro that only a C++ file on libtorch's include path can read),
+threads, seeding and OpenBLAS's thread pool; and it makes nn.Path.Sub copy
+its parent's path instead of appending to the shared slice.
+The patch is idempotent: a file that carries the marker is left alone.
+"""
+import re
+import sys
+
+MARKER = "// zoo: libtorch-1.13 guards"
+
+
+def stub(ret, name):
+    body = f'  torch_last_err = strdup("{name}: not available in libtorch < 2.0");\n'
+    if ret != "void":
+        body += "  return 0;\n"
+    return body
+
+
+def patch(text, missing):
+    if MARKER in text:
+        return text, 0
+    sig = re.compile(r"^(void|int|int64_t|double|bool|tensor) (atg_\w+)\((.*)\) \{$")
+    out, count, lines, i = [], 0, text.split("\n"), 0
+    while i < len(lines):
+        m = sig.match(lines[i])
+        if not m or m.group(2) not in missing:
+            out.append(lines[i])
+            i += 1
+            continue
+        end = i
+        while lines[end] != "}":
+            end += 1
+        out.append("#if TORCH_VERSION_MAJOR >= 2")
+        out.extend(lines[i : end + 1])
+        out.append("#else")
+        out.append(lines[i])
+        out.append(stub(m.group(1), m.group(2)) + "}")
+        out.append("#endif")
+        count += 1
+        i = end + 1
+    header = MARKER + "\n#include <torch/version.h>\n"
+    return header + "\n".join(out), count
+
+
+EXTRA_CPP = r"""// Written by zoo's scripts/patch_gotch.py.
+#include <dlfcn.h>
+#include <torch/version.h>
+
+extern "C" const char *zoo_torch_version() { return TORCH_VERSION; }
+
+// OpenBLAS keeps its own thread pool, which at::set_num_threads does not
+// govern; it is looked up at run time because BLAS is chosen by Debian's
+// alternatives, not at link time. Returns -1 when no OpenBLAS is loaded.
+extern "C" int zoo_openblas_set_threads(int n) {
+  typedef void (*setter)(int);
+  setter f = (setter)dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (f == nullptr) return -1;
+  f(n);
+  return n;
+}
+
+extern "C" int zoo_openblas_get_threads() {
+  typedef int (*getter)();
+  getter f = (getter)dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  return f == nullptr ? -1 : f();
+}
+"""
+
+EXTRA_GO = """package libtch
+
+// Written by zoo's scripts/patch_gotch.py: entry points that gotch v0.9.1
+// declares in torch_api.h (or that libtorch has) but does not wrap in Go.
+
+// #include <stdint.h>
+// const char *zoo_torch_version();
+// int zoo_openblas_set_threads(int n);
+// int zoo_openblas_get_threads();
+// void at_manual_seed(int64_t);
+// int at_get_num_threads();
+// void at_set_num_threads(int n_threads);
+// int at_get_num_interop_threads();
+// void at_set_num_interop_threads(int n_threads);
+// int at_grad_set_enabled(int b);
+import "C"
+
+// ZooGradSetEnabled sets grad mode for the calling OS thread and returns
+// the previous mode. (gotch's AtGradSetEnabled reads a C int as a Go int,
+// so its answer carries garbage in the upper bytes.)
+func ZooGradSetEnabled(on bool) (prev bool, ok bool) {
+	b := 0
+	if on {
+		b = 1
+	}
+	r := C.at_grad_set_enabled(C.int(b))
+	return r == 1, r >= 0
+}
+
+// ZooTorchVersion returns the version of the libtorch headers this package was built with.
+func ZooTorchVersion() string { return C.GoString(C.zoo_torch_version()) }
+
+// ZooManualSeed seeds libtorch's default generators.
+func ZooManualSeed(seed int64) { C.at_manual_seed(C.int64_t(seed)) }
+
+// ZooSetNumThreads sets libtorch's intra-op thread count.
+func ZooSetNumThreads(n int) { C.at_set_num_threads(C.int(n)) }
+
+// ZooGetNumThreads returns libtorch's intra-op thread count.
+func ZooGetNumThreads() int { return int(C.at_get_num_threads()) }
+
+// ZooSetNumInteropThreads sets libtorch's inter-op thread count (once, before any parallel work).
+func ZooSetNumInteropThreads(n int) { C.at_set_num_interop_threads(C.int(n)) }
+
+// ZooGetNumInteropThreads returns libtorch's inter-op thread count.
+func ZooGetNumInteropThreads() int { return int(C.at_get_num_interop_threads()) }
+
+// ZooSetOpenBLASThreads sets OpenBLAS's own pool size; -1 means no OpenBLAS is loaded.
+func ZooSetOpenBLASThreads(n int) int { return int(C.zoo_openblas_set_threads(C.int(n))) }
+
+// ZooGetOpenBLASThreads returns OpenBLAS's pool size, or -1 when no OpenBLAS is loaded.
+func ZooGetOpenBLASThreads() int { return int(C.zoo_openblas_get_threads()) }
+"""
+
+
+def write_extra_files(libtch):
+    open(f"{libtch}/zoo_extra.cpp", "w").write(EXTRA_CPP)
+    open(f"{libtch}/zoo_extra.go", "w").write(EXTRA_GO)
+
+
+
+SUB_OLD = """	path := p.path
+	path = append(path, str)
+"""
+SUB_NEW = """	// zoo: copy, so that sibling paths never share one backing array.
+	path := append(append(make([]string, 0, len(p.path)+1), p.path...), str)
+"""
+
+
+def fix_path_sub(gotch_root):
+    """Path.Sub appends to the parent's slice; two children of one parent
+    could then share storage and name each other's variables."""
+    path = f"{gotch_root}/nn/varstore.go"
+    text = open(path).read()
+    if SUB_NEW in text:
+        return
+    if SUB_OLD not in text:
+        sys.exit(f"{path}: Path.Sub is not as expected; review the patch")
+    open(path, "w").write(text.replace(SUB_OLD, SUB_NEW))
+
+
+def main():
+    libtch, missing_file = sys.argv[1], sys.argv[2]
+    missing = {l.strip() for l in open(missing_file) if l.strip()}
+    write_extra_files(libtch)
+    fix_path_sub(f"{libtch}/..")
+    path = f"{libtch}/torch_api_generated.cpp.h"
+    text = open(path).read()
+    patched, count = patch(text, missing)
+    if count == 0 and MARKER not in text:
+        sys.exit(f"{path}: none of the {len(missing)} listed wrappers found")
+    if count:
+        if count != len(missing):
+            print(f"warning: guarded {count} of {len(missing)} listed wrappers", file=sys.stderr)
+        open(path, "w").write(patched)
+        print(f"patched {path}: {count} wrappers guarded")
+
+
+if __name__ == "__main__":
+    main()
