@@ -11,7 +11,8 @@ torch_last_err (the channel gotch already reads after every call).
 It also adds zoo_extra.{cpp,go}: Go entry points for the libtorch version
 (a header macro that only a C++ file on libtorch's include path can read),
 threads, seeding and OpenBLAS's thread pool; and it makes nn.Path.Sub copy
-its parent's path instead of appending to the shared slice.
+its parent's path instead of appending to the shared slice; and it makes
+grad-mode switching correct (thread-pinned, with the right previous mode).
 The patch is idempotent: a file that carries the marker is left alone.
 """
 import re
@@ -158,11 +159,71 @@ def fix_path_sub(gotch_root):
     open(path, "w").write(text.replace(SUB_OLD, SUB_NEW))
 
 
+GRAD_FIXES = {
+    # A C int read as a Go int: the upper bytes are garbage, so the
+    # "previous mode" that callers restore is wrong.
+    "libtch/tensor.go": [(
+        """	cbool := *(*C.int)(unsafe.Pointer(&b))
+	cretVal := C.at_grad_set_enabled(cbool)
+	return *(*int)(unsafe.Pointer(&cretVal))
+""",
+        """	cretVal := C.at_grad_set_enabled(C.int(b)) // zoo: convert, don't reinterpret
+	return int(cretVal)
+""")],
+    # Grad mode is per OS thread: a goroutine that moves between switching
+    # it off and on leaves some thread with gradients off for good.
+    "ts/tensor.go": [(
+        """func NoGrad(fn func()) {
+	// Switch off Grad
+	MustGradSetEnabled(false)
+
+	fn()
+
+	// Switch on Grad
+	MustGradSetEnabled(true)
+}
+""",
+        """func NoGrad(fn func()) {
+	runtime.LockOSThread() // zoo: grad mode is per OS thread
+	defer runtime.UnlockOSThread()
+	prev := MustGradSetEnabled(false)
+	defer MustGradSetEnabled(prev)
+	fn()
+}
+"""), (
+        """	// Switch off Grad
+	prev := MustGradSetEnabled(false)
+
+	retVal := fn()
+""",
+        """	runtime.LockOSThread() // zoo: grad mode is per OS thread
+	defer runtime.UnlockOSThread()
+	prev := MustGradSetEnabled(false)
+
+	retVal := fn()
+""")],
+}
+
+
+def fix_grad_mode(gotch_root):
+    for rel, edits in GRAD_FIXES.items():
+        path = f"{gotch_root}/{rel}"
+        text = open(path).read()
+        for old, new in edits:
+            if new in text:
+                continue
+            if old not in text:
+                sys.exit(f"{path}: grad-mode code is not as expected; review the patch")
+            text = text.replace(old, new)
+        open(path, "w").write(text)
+
+
 def main():
     libtch, missing_file = sys.argv[1], sys.argv[2]
     missing = {l.strip() for l in open(missing_file) if l.strip()}
     write_extra_files(libtch)
     fix_path_sub(f"{libtch}/..")
+    fix_grad_mode(f"{libtch}/..")
     path = f"{libtch}/torch_api_generated.cpp.h"
     text = open(path).read()
     patched, count = patch(text, missing)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/sugarme/gotch"
 	lib "github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -110,4 +111,16 @@ func setGrad(on bool) bool {
 		Check(ts.TorchErr())
 	}
 	return prev
+}
+
+// Float reads a one-element tensor as float64 and frees it.
+func Float(t *ts.Tensor) float64 {
+	d := Must(t.ToDtype(gotch.Double, false, false, true))
+	defer Free(d)
+	if n := d.Numel(); n != 1 {
+		Errorf("Float: tensor has %d elements, want 1", n)
+	}
+	v := make([]float64, 1)
+	Check(d.CopyData(v, 1))
+	return v[0]
 }
