@@ -56,7 +56,10 @@ func SaveCheckpoint(path string, vs *nn.VarStore, opt Optimizer, meta Meta) (err
 	metaT := torch.Must(ts.OfSlice(raw))
 	defer torch.Free(metaT)
 	named = append(named, ts.NamedTensor{Name: metaName, Tensor: metaT})
-	return writeAtomic(path, func(tmp string) error { return ts.SaveMultiNew(named, tmp) })
+	if err := writeAtomic(path, func(tmp string) error { return ts.SaveMultiNew(named, tmp) }); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 func modelTensors(vs *nn.VarStore) ([]ts.NamedTensor, error) {
@@ -81,25 +84,31 @@ func modelTensors(vs *nn.VarStore) ([]ts.NamedTensor, error) {
 func writeAtomic(path string, write func(tmp string) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp) // a no-op once renamed
 	if err := write(tmp); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return syncFile(dir)
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file and
+// a rename: readers see the old file or the new one, never a torn one.
+func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(tmp string) error { return os.WriteFile(tmp, data, 0o644) })
 }
 
 func syncFile(path string) error {

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +114,51 @@ func TestLoadCheckpointErrors(t *testing.T) {
 	os.WriteFile(torn, raw[:len(raw)/2], 0o644)
 	if _, err := LoadCheckpoint(torn, m.vs, nil); err == nil || !strings.Contains(err.Error(), "torn.pt") {
 		t.Errorf("torn file: %v", err)
+	}
+}
+
+func TestAverageCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	var want []float64
+	for i, seed := range []int64{1, 2, 3} {
+		m := newTinyModel(t, seed)
+		vals := m.w.Float64Values()
+		if want == nil {
+			want = make([]float64, len(vals))
+		}
+		for j, v := range vals {
+			want[j] += v / 3
+		}
+		p := filepath.Join(dir, fmt.Sprintf("checkpoint%d.pt", i+1))
+		if err := SaveCheckpoint(p, m.vs, m.opt, Meta{Updates: int64(10 * (i + 1))}); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	out := filepath.Join(dir, "averaged.pt")
+	if err := AverageCheckpoints(paths, out); err != nil {
+		t.Fatal(err)
+	}
+	m := newTinyModel(t, 9)
+	meta, err := LoadCheckpoint(out, m.vs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Updates != 30 {
+		t.Errorf("meta %+v: want the last checkpoint's", meta)
+	}
+	for j, v := range m.w.Float64Values() {
+		if math.Abs(v-want[j]) > 1e-6 {
+			t.Fatalf("w[%d] = %v, want the mean %v", j, v, want[j])
+		}
+	}
+	other := nn.NewVarStore(gotch.CPU)
+	other.Root().MustZeros("x", []int64{2})
+	if err := SaveCheckpoint(filepath.Join(dir, "other.pt"), other, nil, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := AverageCheckpoints([]string{paths[0], filepath.Join(dir, "other.pt")}, out); err == nil || !strings.Contains(err.Error(), "not the same model") {
+		t.Errorf("averaging different models: %v", err)
 	}
 }

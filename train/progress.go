@@ -3,9 +3,11 @@ package train
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // Progress is a per-epoch progress bar that shows loss, learning rate and
@@ -18,10 +20,11 @@ type Progress struct {
 }
 
 // NewProgress starts a bar of total steps on w, labelled desc; unit names
-// what throughput counts. A nil w hides the bar (tests, CI logs).
+// what throughput counts. A nil w hides the bar (tests), and so does a w
+// that is not a terminal (CI logs, files): a redrawn bar is noise there.
 func NewProgress(w io.Writer, total int64, desc, unit string) *Progress {
-	visible := w != nil
-	if w == nil {
+	visible := isTerminal(w)
+	if !visible {
 		w = io.Discard
 	}
 	bar := progressbar.NewOptions64(total,
@@ -63,3 +66,8 @@ func (p *Progress) PerSecond() float64 {
 
 // Finish completes the bar.
 func (p *Progress) Finish() { _ = p.bar.Finish() }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -77,6 +77,7 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
+	reexecTuned()
 	err := newRootCmd().Execute()
 	if err == nil {
 		return

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zoo-nn/zoo/experiment"
+	"github.com/zoo-nn/zoo/report"
+)
+
+func init() { addCommand(newRunCmd) }
+
+type runOptions struct {
+	sets   []string
+	format string
+}
+
+func newRunCmd() *cobra.Command {
+	var opts runOptions
+	cmd := &cobra.Command{
+		Use:   "run RECIPE.toml...",
+		Short: "Train, decode and score each recipe, then print a comparison table",
+		Long: `Run trains every recipe in turn (resuming any run folder that holds an
+unfinished run, skipping finished ones), evaluates it and prints one table
+comparing them. Ctrl-C saves the state; running again resumes.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRecipes(cmd, args, opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.sets, "set", nil, "override a recipe key, e.g. --set train.max_epochs=2 (repeatable)")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "table format: "+strings.Join(report.Formats, ", "))
+	return cmd
+}
+
+func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	v := currentVersion()
+	env := experiment.Env{Zoo: v.Zoo, Commit: v.Commit, Go: runtime.Version(), Command: os.Args}
+	out := cmd.ErrOrStderr()
+	var outcomes []experiment.Outcome
+	for _, path := range recipes {
+		o, err := experiment.RunRecipe(ctx, path, experiment.Options{Overrides: opts.sets, Out: out, Env: env})
+		if err != nil {
+			return err
+		}
+		outcomes = append(outcomes, o)
+	}
+	fmt.Fprintln(cmd.OutOrStdout())
+	if err := experiment.TranslationTable(outcomes).Write(cmd.OutOrStdout(), opts.format); err != nil {
+		return usageError{fmt.Errorf("--format: %w", err)}
+	}
+	return nil
+}

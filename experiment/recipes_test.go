@@ -1,0 +1,128 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zoo-nn/zoo/nmt"
+	"github.com/zoo-nn/zoo/train"
+)
+
+// TestShippedRecipesDecode loads every recipe in recipes/ strictly and
+// validates it, so a misspelled key or bad value in a shipped recipe
+// fails here rather than an hour into someone's run.
+func TestShippedRecipesDecode(t *testing.T) {
+	paths, err := filepath.Glob("../recipes/*.toml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no recipes found: %v", err)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			v, err := Load(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.GetString("task") != "translation" {
+				t.Skipf("task %q is checked by its own package", v.GetString("task"))
+			}
+			r, err := nmt.DefaultRecipe(v.GetString("model.preset"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Decode(v, path, &r); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestRecipeErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"residual=rskip"}, `did you mean "rskip-ln"`},
+		{[]string{"residual_params.order=2.5"}, "want an integer, got 2.5"},
+		{[]string{"train.max_tokenz=10"}, `unknown key "train.max_tokenz"`},
+		{[]string{"model.preset=huge"}, "huge"},
+		{[]string{"data.format=xml"}, `format = "xml"`},
+		{[]string{"eval.checkpoint=first"}, "want best, last or average"},
+		{[]string{"task=segmentation"}, `task = "segmentation"`},
+	}
+	for _, c := range cases {
+		_, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: c.sets})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "toy-rsln.toml") {
+			t.Errorf("%v: error %v, want the recipe file and %q", c.sets, err, c.want)
+		}
+	}
+}
+
+func sharedData(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ZOO_SHARED")
+	if dir == "" {
+		dir = "../../shared"
+	}
+	data := filepath.Join(dir, "data")
+	if _, err := os.Stat(filepath.Join(data, "toy-deen")); err != nil {
+		t.Skipf("no shared data at %s: %v", data, err)
+	}
+	return data
+}
+
+// TestToyRecipeEndToEnd runs the toy recipe for real (train, checkpoint,
+// decode, score), then extends it by one epoch: the run resumes from its
+// checkpoint instead of starting over, and a third call with nothing new
+// to do trains nothing.
+func TestToyRecipeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	t.Setenv("ZOO_DATA", sharedData(t))
+	dir := t.TempDir()
+	base := []string{"run_dir=" + filepath.Join(dir, "run"), "data.cache_dir=" + filepath.Join(dir, "prep"), "train.max_epochs=2"}
+	var log bytes.Buffer
+	o, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: base, Out: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := o.Translation
+	if r.Epochs != 2 || r.Updates == 0 || r.BLEUSignature == "" || !strings.Contains(r.BLEUSignature, "tok:13a") {
+		t.Fatalf("result %+v", r)
+	}
+	run := train.RunDir{Path: filepath.Join(dir, "run")}
+	for _, f := range []string{"test.hyp", "test.bpe", "dict.txt", "codes.bpe", train.DoneFile, train.EnvFile, train.RecipeFile, train.ConfigFile, "checkpoint_avg.pt"} {
+		if !run.Exists(f) {
+			t.Errorf("run folder lacks %s", f)
+		}
+	}
+	more := append(append([]string{}, base[:2]...), "train.max_epochs=3")
+	o2, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: more, Out: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o2.Translation.Epochs != 3 || o2.Translation.Updates <= r.Updates || len(o2.Translation.Curve) != 3 {
+		t.Fatalf("extended run: %+v", o2.Translation)
+	}
+	if !strings.Contains(log.String(), "resuming") {
+		t.Errorf("the extended run did not resume:\n%s", log.String())
+	}
+	log.Reset()
+	if _, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: more, Out: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "finished earlier") {
+		t.Errorf("a finished run trained again:\n%s", log.String())
+	}
+	other := append(append([]string{}, base...), "model.d_model=32")
+	if _, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: other}); err == nil || !strings.Contains(err.Error(), "another configuration") {
+		t.Errorf("a different model in the same run folder: %v", err)
+	}
+}

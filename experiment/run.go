@@ -1,0 +1,126 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/viper"
+
+	"github.com/zoo-nn/zoo/nmt"
+	"github.com/zoo-nn/zoo/torch"
+)
+
+// Tasks lists the recipe tasks zoo can run.
+var Tasks = []string{"translation"}
+
+// Env is what a run records about where it ran (env.json).
+type Env struct {
+	Zoo     string     `json:"zoo"`
+	Commit  string     `json:"commit,omitempty"`
+	Go      string     `json:"go"`
+	Command []string   `json:"command"`
+	Runtime torch.Info `json:"runtime"`
+}
+
+// Options configure RunRecipe.
+type Options struct {
+	Overrides []string  // --set key=value
+	Out       io.Writer // progress and summaries
+	Env       Env
+}
+
+// Outcome is one recipe's result in a comparison table.
+type Outcome struct {
+	Recipe      string
+	Translation *nmt.Result
+}
+
+// RunRecipe loads the recipe at path, applies the overrides, validates
+// it and runs it.
+func RunRecipe(ctx context.Context, path string, opts Options) (Outcome, error) {
+	v, err := Load(path, opts.Overrides)
+	if err != nil {
+		return Outcome{}, err
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	switch task := v.GetString("task"); task {
+	case "translation":
+		return runTranslation(ctx, v, path, text, opts)
+	case "":
+		return Outcome{}, fmt.Errorf("recipe %s: no task key; want task = one of %s", path, strings.Join(Tasks, ", "))
+	default:
+		return Outcome{}, fmt.Errorf("recipe %s: task = %q; want one of %s", path, task, strings.Join(Tasks, ", "))
+	}
+}
+
+func runTranslation(ctx context.Context, v *viper.Viper, path string, text []byte, opts Options) (Outcome, error) {
+	r, err := nmt.DefaultRecipe(v.GetString("model.preset"))
+	if err != nil {
+		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	if err := Decode(v, path, &r); err != nil {
+		return Outcome{}, err
+	}
+	fillRunDefaults(&r.RunConfig.Name, &r.RunConfig.RunDir, path)
+	expandPaths(&r.Data.Train, &r.Data.Valid, &r.Data.Test, &r.RunConfig.RunDir, &r.Data.CacheDir)
+	if _, err := (torch.Threads{IntraOp: r.Threads}).Apply(); err != nil {
+		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	if err := r.Validate(); err != nil {
+		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	opts.Env.Runtime = torch.Describe()
+	res, err := nmt.Run(ctx, r, nmt.RunOptions{Out: opts.Out, RecipeText: text, Env: opts.Env})
+	if err != nil {
+		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	return Outcome{Recipe: path, Translation: &res}, nil
+}
+
+// fillRunDefaults names the run after the recipe file and puts it under
+// runs/ unless the recipe says otherwise.
+func fillRunDefaults(name, runDir *string, path string) {
+	if *name == "" {
+		*name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	if *runDir == "" {
+		*runDir = filepath.Join("runs", *name)
+	}
+}
+
+// expandPaths substitutes environment variables in paths; ${ZOO_DATA}
+// defaults to ../shared/data when unset and that folder exists, the
+// mirror the project's machines carry.
+func expandPaths(paths ...*string) {
+	lookup := func(key string) string {
+		if val, ok := os.LookupEnv(key); ok {
+			return val
+		}
+		if key == "ZOO_DATA" {
+			return DefaultDataDir()
+		}
+		return ""
+	}
+	for _, p := range paths {
+		*p = os.Expand(*p, lookup)
+	}
+}
+
+// DefaultDataDir is $ZOO_DATA, else ../shared/data if it exists, else
+// data.
+func DefaultDataDir() string {
+	if d := os.Getenv("ZOO_DATA"); d != "" {
+		return d
+	}
+	if st, err := os.Stat("../shared/data"); err == nil && st.IsDir() {
+		return "../shared/data"
+	}
+	return "data"
+}

@@ -1,0 +1,62 @@
+package nmt
+
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/zoo-nn/zoo/torch"
+)
+
+// EvalResult holds a data set's summed losses.
+type EvalResult struct {
+	Loss   float64 // label-smoothed, nats per target token
+	NLL    float64 // nats per target token
+	Tokens int64
+}
+
+// PPL is the perplexity exp(NLL).
+func (r EvalResult) PPL() float64 { return math.Exp(r.NLL) }
+
+// Evaluate computes the mean smoothed loss and NLL of data in eval mode
+// (no dropout, no graph).
+func Evaluate(m *Model, data []Example, batching Batching, epsilon float64) (res EvalResult, err error) {
+	plan, err := batching.Plan(data, false, 0)
+	if err != nil {
+		return res, err
+	}
+	var loss, nll float64
+	err = torch.Try(func() {
+		torch.NoGrad(func() {
+			for _, idx := range plan {
+				l, n, tokens := evalBatch(m, data, idx, epsilon)
+				loss, nll, res.Tokens = loss+l, nll+n, res.Tokens+tokens
+			}
+		})
+	})
+	if res.Tokens > 0 {
+		res.Loss, res.NLL = loss/float64(res.Tokens), nll/float64(res.Tokens)
+	}
+	return res, err
+}
+
+func evalBatch(m *Model, data []Example, idx []int, epsilon float64) (loss, nll float64, tokens int64) {
+	b, err := Collate(data, idx, m.cfg.PaddingIdx, m.cfg.EOSIdx, m.Device())
+	torch.Check(err)
+	defer b.Free()
+	logits, err := m.Forward(b.Src, b.Prev, false)
+	torch.Check(err)
+	defer torch.Free(logits)
+	l, err := LabelSmoothedLoss(logits, b.Target, epsilon, m.cfg.PaddingIdx)
+	torch.Check(err)
+	n, err := NLLLoss(logits, b.Target, m.cfg.PaddingIdx)
+	torch.Check(err)
+	return torch.Float(l), torch.Float(n), b.TgtTokens
+}
+
+// structMap turns a JSON-tagged struct into a map for the metrics log.
+func structMap(v any) map[string]any {
+	raw, _ := json.Marshal(v)
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}

@@ -1,0 +1,59 @@
+package nmt
+
+import (
+	"math/rand"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/sugarme/gotch/ts"
+)
+
+// liveTensors counts gotch tensors not yet freed. With the GC off no
+// finalizer runs, so the count moves only through explicit frees.
+func liveTensors() int { return len(ts.ExistingTensors) }
+
+// settle runs the GC until pending finalizers have freed what they will.
+func settle() {
+	for prev := -1; prev != liveTensors(); {
+		prev = liveTensors()
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNoTensorGrowth: training steps (forward, loss, backward, update)
+// and beam and greedy decoding free every tensor they create, without
+// help from the garbage collector.
+func TestNoTensorGrowth(t *testing.T) {
+	for _, variant := range []string{"post-ln", "pre-ln", "rskip-ln"} {
+		t.Run(variant, func(t *testing.T) {
+			m, vs := newModel(t, tinyConfig(variant), 13)
+			params := vs.TrainableVariables()
+			rng := rand.New(rand.NewSource(14))
+			srcRows, prevRows, tgtRows := copyBatch(rng, 4, 11)
+			src, prev, tgt := tokens(t, srcRows), tokens(t, prevRows), tokens(t, tgtRows)
+			g := GenerateConfig{Beam: 3, LenPenalty: 1, MaxLenB: 6, MinLen: 1}
+			work := func() {
+				trainStep(m, params, src, prev, tgt)
+				if _, err := m.Generate(src, g); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.Greedy(src, g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work() // first gradients and lazily made state
+			settle()
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			before := liveTensors()
+			for range 10 {
+				work()
+			}
+			if after := liveTensors(); after != before {
+				t.Errorf("%d live tensors before 10 rounds, %d after", before, after)
+			}
+		})
+	}
+}

@@ -1,0 +1,246 @@
+package nmt
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/zoo-nn/zoo/layers"
+	"github.com/zoo-nn/zoo/torch"
+)
+
+// Model is the encoder-decoder Transformer. Its variables live in the
+// VarStore of the path given to New; the Model keeps pointers to them,
+// which keeps them alive.
+//
+// Tensors are batch-first: sources [B, S] and targets [B, T] are int64
+// token ids on the model's device, hidden states are [B, T, D].
+type Model struct {
+	cfg     Config
+	device  gotch.Device
+	table   *ts.Tensor // sinusoidal positions, [MaxPositions+pad+1, D]
+	encEmb  *embedder
+	decEmb  *embedder
+	enc     []*encoderLayer
+	dec     []*decoderLayer
+	encNorm *layerNorm // nil unless the encoder's variant asks for one
+	decNorm *layerNorm
+	outW    *ts.Tensor // [TgtVocab, D], maybe the target embedding
+	pad     *ts.Scalar
+}
+
+// New validates cfg and creates the model's variables under p, named as
+// fairseq's state dict with two deliberate differences: attention keeps
+// PyTorch's packed in_proj_weight / in_proj_bias (fairseq's q_proj, k_proj
+// and v_proj stacked in that order, so splitting it in three converts),
+// and each residual's variables sit under <sublayer>_residual (for
+// example encoder.layers.0.self_attn_residual.norm.weight, which is
+// fairseq's encoder.layers.0.self_attn_layer_norm.weight for post-ln and
+// pre-ln). Shared matrices are stored once: encoder.embed_tokens.weight
+// under share_all_embeddings, decoder.embed_tokens.weight for a tied
+// output projection, else decoder.output_projection.weight.
+func New(p *nn.Path, cfg Config) (m *Model, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	defer torch.Recover(&err)
+	m = &Model{cfg: cfg.clone(), device: p.Device(), pad: ts.IntScalar(cfg.PaddingIdx)}
+	m.table, err = sinusoidalTable(cfg.MaxPositions+cfg.PaddingIdx+1, cfg.DModel, cfg.PaddingIdx, m.device)
+	if err != nil {
+		return nil, fmt.Errorf("nmt: positions: %w", err)
+	}
+	if err := m.newEncoder(p.Sub("encoder")); err != nil {
+		return nil, fmt.Errorf("nmt: encoder: %w", err)
+	}
+	if err := m.newDecoder(p.Sub("decoder")); err != nil {
+		return nil, fmt.Errorf("nmt: decoder: %w", err)
+	}
+	return m, nil
+}
+
+func (m *Model) newEmbedder(weight *ts.Tensor) *embedder {
+	return &embedder{
+		weight: weight, table: m.table, pad: m.pad, padIdx: m.cfg.PaddingIdx,
+		scale: ts.FloatScalar(math.Sqrt(float64(m.cfg.DModel))), dropout: m.cfg.Dropout,
+	}
+}
+
+func (m *Model) newEncoder(p *nn.Path) error {
+	c := m.cfg
+	w, err := newTokenEmbedding(p.Sub("embed_tokens"), c.SrcVocab, c.DModel, c.PaddingIdx)
+	if err != nil {
+		return fmt.Errorf("embed_tokens: %w", err)
+	}
+	m.encEmb = m.newEmbedder(w)
+	build, err := layers.Variants.Build(c.stackResidual("encoder"))
+	if err != nil {
+		return err
+	}
+	for i := range c.EncoderLayers {
+		l, err := newEncoderLayer(p.Sub("layers").Sub(fmt.Sprint(i)), c, build)
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
+		m.enc = append(m.enc, l)
+	}
+	if m.enc[len(m.enc)-1].ffnRes.res.FinalNorm() {
+		if m.encNorm, err = newLayerNorm(p.Sub("layer_norm"), c.DModel); err != nil {
+			return fmt.Errorf("layer_norm: %w", err)
+		}
+	}
+	return nil
+}
+
+func (m *Model) newDecoder(p *nn.Path) error {
+	c := m.cfg
+	w := m.encEmb.weight
+	if !c.ShareAllEmbeddings {
+		var err error
+		if w, err = newTokenEmbedding(p.Sub("embed_tokens"), c.TgtVocab, c.DModel, c.PaddingIdx); err != nil {
+			return fmt.Errorf("embed_tokens: %w", err)
+		}
+	}
+	m.decEmb = m.newEmbedder(w)
+	build, err := layers.Variants.Build(c.stackResidual("decoder"))
+	if err != nil {
+		return err
+	}
+	for i := range c.DecoderLayers {
+		l, err := newDecoderLayer(p.Sub("layers").Sub(fmt.Sprint(i)), c, build)
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
+		m.dec = append(m.dec, l)
+	}
+	if m.dec[len(m.dec)-1].ffnRes.res.FinalNorm() {
+		if m.decNorm, err = newLayerNorm(p.Sub("layer_norm"), c.DModel); err != nil {
+			return fmt.Errorf("layer_norm: %w", err)
+		}
+	}
+	m.outW = w
+	if !c.sharesOutput() {
+		// fairseq: N(0, D^-0.5), no bias.
+		m.outW, err = newParam(p.Sub("output_projection"), "weight", []int64{c.TgtVocab, c.DModel}, normal(math.Pow(float64(c.DModel), -0.5)))
+		if err != nil {
+			return fmt.Errorf("output_projection: %w", err)
+		}
+	}
+	return nil
+}
+
+// Config returns a copy of the model's configuration.
+func (m *Model) Config() Config { return m.cfg.clone() }
+
+// Device is where the model's variables are and its inputs must be.
+func (m *Model) Device() gotch.Device { return m.device }
+
+// EncoderOut is the encoder's result for a batch of sources.
+type EncoderOut struct {
+	Out     *ts.Tensor // [B, S, D]
+	PadMask *ts.Tensor // [B, 1, 1, S] bool, true at padded source positions
+}
+
+// Free drops the tensors; the EncoderOut is unusable afterwards.
+func (e *EncoderOut) Free() {
+	torch.Free(e.Out, e.PadMask)
+	e.Out, e.PadMask = nil, nil
+}
+
+// Forward returns the logits [B, T, TgtVocab] for sources src [B, S] and
+// decoder inputs prev [B, T] (the targets shifted right behind EOS, as
+// fairseq's prev_output_tokens). Targets are right-padded: decoder
+// self-attention masks only the future, which already hides every pad
+// from every real token. The caller owns the result.
+func (m *Model) Forward(src, prev *ts.Tensor, train bool) (logits *ts.Tensor, err error) {
+	defer torch.Recover(&err)
+	enc := m.encode(src, train)
+	defer enc.Free()
+	return m.decode(prev, enc, train), nil
+}
+
+// Encode runs the encoder on src [B, S]. The caller frees the result.
+func (m *Model) Encode(src *ts.Tensor, train bool) (enc *EncoderOut, err error) {
+	defer torch.Recover(&err)
+	return m.encode(src, train), nil
+}
+
+// Decode runs the decoder on a whole target prefix prev [B, T] at once
+// and returns the logits [B, T, TgtVocab]; enc stays the caller's.
+func (m *Model) Decode(prev *ts.Tensor, enc *EncoderOut, train bool) (logits *ts.Tensor, err error) {
+	defer torch.Recover(&err)
+	return m.decode(prev, enc, train), nil
+}
+
+func (m *Model) encode(src *ts.Tensor, train bool) *EncoderOut {
+	m.checkTokens("source", src)
+	mask := torch.Must(src.Eq(m.pad, false))
+	shape := torch.Shape(src)
+	mask = torch.Must(mask.View([]int64{shape[0], 1, 1, shape[1]}, true))
+	x := m.encEmb.forward(src, train)
+	for _, l := range m.enc {
+		y := l.forward(x, mask, train)
+		torch.Free(x)
+		x = y
+	}
+	if m.encNorm != nil {
+		x = m.encNorm.forward(x)
+	}
+	return &EncoderOut{Out: x, PadMask: mask}
+}
+
+func (m *Model) decode(prev *ts.Tensor, enc *EncoderOut, train bool) *ts.Tensor {
+	m.checkTokens("target", prev)
+	x := m.decEmb.forward(prev, train)
+	causal := causalMask(torch.Shape(prev)[1], m.device)
+	defer torch.Free(causal)
+	for _, l := range m.dec {
+		k, v := l.crossAttn.crossKV(enc.Out)
+		y := l.forward(x, causal, k, v, enc.PadMask, train)
+		torch.Free(x, k, v)
+		x = y
+	}
+	return m.head(x)
+}
+
+// head applies the final norm (if any) and the output projection to x
+// [N, T, D] and frees x.
+func (m *Model) head(x *ts.Tensor) *ts.Tensor {
+	if m.decNorm != nil {
+		x = m.decNorm.forward(x)
+	}
+	logits := linear(x, m.outW, nil)
+	torch.Free(x)
+	return logits
+}
+
+// checkTokens raises a readable error for a batch the positional table
+// cannot cover (libtorch's own message is an index error).
+func (m *Model) checkTokens(what string, t *ts.Tensor) {
+	shape := torch.Shape(t)
+	if len(shape) != 2 {
+		torch.Errorf("%s tokens have shape %v: want [batch, length]", what, shape)
+	}
+	if shape[1] > m.cfg.MaxPositions {
+		torch.Errorf("%s length %d exceeds max_positions = %d", what, shape[1], m.cfg.MaxPositions)
+	}
+}
+
+// causalMask is true above the diagonal of a [T, T] matrix: query t may
+// not see keys after t.
+func causalMask(t int64, dev gotch.Device) *ts.Tensor {
+	ones := torch.Must(ts.Ones([]int64{t, t}, gotch.Bool, dev))
+	return torch.Must(ones.Triu(1, true))
+}
+
+// NumParams counts the trainable values in vs, a shared matrix once (as
+// fairseq's model.parameters() does).
+func NumParams(vs *nn.VarStore) int64 {
+	var n int64
+	for _, v := range vs.TrainableVariables() {
+		n += int64(v.Numel())
+	}
+	return n
+}

@@ -1,0 +1,140 @@
+package nmt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+
+	"github.com/zoo-nn/zoo/torch"
+	"github.com/zoo-nn/zoo/train"
+)
+
+// sharedDir finds ../shared (or $ZOO_SHARED) from the package folder.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ZOO_SHARED")
+	if dir == "" {
+		dir = "../../shared"
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "toy-deen")); err != nil {
+		t.Skipf("no shared data at %s (set ZOO_SHARED): %v", dir, err)
+	}
+	return dir
+}
+
+func toyCorpus(t *testing.T) *Corpus {
+	t.Helper()
+	d := filepath.Join(sharedDir(t), "data", "toy-deen")
+	cfg := DefaultDataConfig()
+	cfg.Source, cfg.Target = "de", "en"
+	cfg.Train, cfg.Valid, cfg.Test = filepath.Join(d, "train"), filepath.Join(d, "dev"), filepath.Join(d, "dev")
+	cfg.BPEMerges, cfg.Limit, cfg.MaxLen = 400, 300, 64
+	cfg.CacheDir = filepath.Join(t.TempDir(), "prep")
+	c, err := LoadCorpus(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func tinyModel(t *testing.T, c *Corpus, residual string) (*Model, *nn.VarStore) {
+	t.Helper()
+	torch.ManualSeed(1)
+	cfg, err := Preset("small", int64(c.Dict.Len()), int64(c.Dict.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DModel, cfg.Heads, cfg.FFNDim, cfg.EncoderLayers, cfg.DecoderLayers = 32, 2, 64, 1, 1
+	cfg.Residual, cfg.ShareAllEmbeddings = residual, true
+	vs := nn.NewVarStore(gotch.CPU)
+	m, err := New(vs.Root(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, vs
+}
+
+func tinyTrainConfig(epochs int) TrainConfig {
+	cfg := DefaultTrainConfig()
+	cfg.MaxTokens, cfg.MaxEpochs, cfg.KeepLast = 600, epochs, 2
+	cfg.Schedule = train.ScheduleConfig{Name: "inverse_sqrt", LR: 3e-3, Warmup: 10, WarmupLR: 1e-7}
+	return cfg
+}
+
+// TestTrainCheckpointResume trains a tiny model on real text for two
+// epochs, then a second Trainer over the same run folder continues to a
+// third epoch from the checkpoint rather than from scratch.
+func TestTrainCheckpointResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	c := toyCorpus(t)
+	if c.Stats.TrainPairs == 0 || c.Stats.DictSize%8 != 0 {
+		t.Fatalf("prep stats %+v", c.Stats)
+	}
+	run := train.RunDir{Path: t.TempDir()}
+	m, vs := tinyModel(t, c, "rskip-ln")
+	tr := &Trainer{Model: m, VS: vs, Corpus: c, Cfg: tinyTrainConfig(2), Run: run}
+	stats, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 2 || !(stats[1].ValidLoss < stats[0].ValidLoss) || !(stats[1].TrainLoss < stats[0].TrainLoss) {
+		t.Fatalf("losses did not fall: %+v", stats)
+	}
+	for _, f := range []string{train.LastCheckpoint, train.BestCheckpoint, EpochCheckpoint(1), EpochCheckpoint(2), train.MetricsFile} {
+		if !run.Exists(f) {
+			t.Errorf("run folder lacks %s", f)
+		}
+	}
+	m2, vs2 := tinyModel(t, c, "rskip-ln")
+	tr2 := &Trainer{Model: m2, VS: vs2, Corpus: c, Cfg: tinyTrainConfig(3), Run: run}
+	more, err := tr2.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(more) != 1 || more[0].Epoch != 3 || more[0].Updates <= stats[1].Updates {
+		t.Fatalf("resume did not continue at epoch 3: %+v", more)
+	}
+	if len(EpochCheckpoints(run)) != 2 {
+		t.Errorf("keep_last = 2 kept %v", EpochCheckpoints(run))
+	}
+}
+
+// TestInterruptSavesAndResumesMidEpoch cancels the context during the
+// first epoch: the state is saved and a new Trainer finishes that epoch.
+func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	c := toyCorpus(t)
+	run := train.RunDir{Path: t.TempDir()}
+	m, vs := tinyModel(t, c, "post-ln")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := tinyTrainConfig(1)
+	cfg.MaxUpdates = 0
+	tr := &Trainer{Model: m, VS: vs, Corpus: c, Cfg: cfg, Run: run}
+	tr.afterUpdate = func(updates int64) {
+		if updates == 3 {
+			cancel()
+		}
+	}
+	_, err := tr.Fit(ctx)
+	if err == nil || !strings.Contains(err.Error(), "interrupted at update 3") {
+		t.Fatalf("cancelled run: error %v", err)
+	}
+	m2, vs2 := tinyModel(t, c, "post-ln")
+	tr2 := &Trainer{Model: m2, VS: vs2, Corpus: c, Cfg: cfg, Run: run}
+	if err := tr2.setup(); err != nil {
+		t.Fatal(err)
+	}
+	if tr2.meta.Updates != 3 || tr2.meta.Batch != 3 || tr2.meta.Epoch != 0 {
+		t.Fatalf("resumed at %+v, want update 3, batch 3 of epoch 1", tr2.meta)
+	}
+	tr2.log.Close()
+}

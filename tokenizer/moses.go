@@ -1,0 +1,255 @@
+package tokenizer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Tokenizer splits raw text into Moses-style tokens and joins such tokens
+// back into text. Tokenize and Detokenize share one set of spacing rules,
+// which is what makes them inverses; see the package documentation. A
+// Tokenizer is immutable and safe for concurrent use.
+type Tokenizer struct {
+	lang     string
+	prefixes map[string]prefixKind
+	quotes   quoteRules
+}
+
+// NewTokenizer returns the tokenizer for an ISO 639-1 language code. "en",
+// "de", "fr" and "it" have rules of their own; any other code gets the
+// generic rules, which suit most languages written in Latin script.
+func NewTokenizer(lang string) *Tokenizer {
+	lang = strings.ToLower(lang)
+	return &Tokenizer{lang: lang, prefixes: prefixesFor(lang), quotes: quoteRulesFor(lang)}
+}
+
+// Lang returns the language code the tokenizer was made for.
+func (t *Tokenizer) Lang() string { return t.lang }
+
+// Tokenize splits one line of raw text into tokens. Whitespace of any
+// kind separates tokens and is not kept. The line should be valid UTF-8
+// (MapLines checks that); an invalid byte comes back as U+FFFD.
+func (t *Tokenizer) Tokenize(line string) []string {
+	var tl tokenList
+	for _, chunk := range strings.FieldsFunc(line, unicode.IsSpace) {
+		t.splitChunk(&tl, chunk)
+	}
+	t.splitPeriods(&tl)
+	t.repair(&tl)
+	return tl.toks
+}
+
+// TokenizeString is Tokenize with the tokens joined by single spaces.
+func (t *Tokenizer) TokenizeString(line string) string {
+	return strings.Join(t.Tokenize(line), " ")
+}
+
+// tokenList holds tokens with, for each, whether it touched the previous
+// token in the raw text (no whitespace between them) and whether it is a
+// URL or address that no rule may cut.
+type tokenList struct {
+	toks      []string
+	joined    []bool
+	protected []bool
+}
+
+func (tl *tokenList) add(tok string, joined, protected bool) {
+	tl.toks = append(tl.toks, tok)
+	tl.joined = append(tl.joined, joined)
+	tl.protected = append(tl.protected, protected)
+}
+
+// splitChunk tokenizes one whitespace-free run of text.
+func (t *Tokenizer) splitChunk(tl *tokenList, chunk string) {
+	first := len(tl.toks)
+	pos := 0
+	for _, s := range protectedSpans(chunk) {
+		t.splitSpan(tl, chunk[pos:s.start], first)
+		tl.add(chunk[s.start:s.end], len(tl.toks) > first, true)
+		pos = s.end
+	}
+	t.splitSpan(tl, chunk[pos:], first)
+}
+
+// splitSpan applies the Moses rules to text without URLs: punctuation
+// other than . , ' - becomes a token of its own, runs of periods stay
+// together, commas split off except between digits, and apostrophes split
+// by language.
+func (t *Tokenizer) splitSpan(tl *tokenList, s string, chunkStart int) {
+	rs := []rune(s)
+	cur := 0
+	emit := func(from, to int) {
+		if to > from {
+			tl.add(string(rs[from:to]), len(tl.toks) > chunkStart, false)
+		}
+	}
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == '.':
+			j := i + 1
+			for j < len(rs) && rs[j] == '.' {
+				j++
+			}
+			if j-i > 1 {
+				emit(cur, i)
+				emit(i, j)
+				cur, i = j, j-1
+			}
+		case r == ',':
+			if !(i > 0 && isDigit(rs[i-1]) && i+1 < len(rs) && isDigit(rs[i+1])) {
+				emit(cur, i)
+				emit(i, i+1)
+				cur = i + 1
+			}
+		case isApostrophe(r):
+			cur = t.splitApostrophe(rs, i, cur, emit)
+		case r == '-' || isWordRune(r):
+		default:
+			emit(cur, i)
+			emit(i, i+1)
+			cur = i + 1
+		}
+	}
+	emit(cur, len(rs))
+}
+
+// apostropheSplit says where an apostrophe cuts a word.
+type apostropheSplit uint8
+
+const (
+	keepApostrophe apostropheSplit = iota
+	splitBefore                    // English "don't" -> "don 't"
+	splitAfter                     // French "l'homme" -> "l' homme"
+	splitAround                    // a quotation mark
+)
+
+func (t *Tokenizer) splitApostrophe(rs []rune, i, cur int, emit func(int, int)) int {
+	var prev, next rune
+	if i > 0 {
+		prev = rs[i-1]
+	}
+	if i+1 < len(rs) {
+		next = rs[i+1]
+	}
+	switch t.apostropheRule(prev, next) {
+	case splitBefore:
+		emit(cur, i)
+		return i
+	case splitAfter:
+		emit(cur, i+1)
+		return i + 1
+	case splitAround:
+		emit(cur, i)
+		emit(i, i+1)
+		return i + 1
+	}
+	return cur
+}
+
+// apostropheRule follows tokenizer.perl: English splits contractions to
+// the right and keeps "1990's" as "1990 's", French and Italian split
+// elisions to the left. For other languages Moses splits every apostrophe
+// off; between two letters it is kept here instead ("geht's"), because no
+// detokenizer could tell that token from a quotation mark.
+func (t *Tokenizer) apostropheRule(prev, next rune) apostropheSplit {
+	pa, na := isAlpha(prev), isAlpha(next)
+	switch t.lang {
+	case "en":
+		switch {
+		case pa && na:
+			return splitBefore
+		case isDigit(prev) && next == 's':
+			return splitBefore
+		case isDigit(prev) && na:
+			return keepApostrophe
+		}
+	case "fr", "it", "ga", "ca":
+		if pa && na {
+			return splitAfter
+		}
+	default:
+		if pa && na {
+			return keepApostrophe
+		}
+	}
+	return splitAround
+}
+
+// splitPeriods splits a word-final period off unless the word is an
+// abbreviation: it holds another period and a letter, it is a known
+// prefix, or the next token starts in lower case. The last token of the
+// line always loses its period, as in Moses.
+func (t *Tokenizer) splitPeriods(tl *tokenList) {
+	var out tokenList
+	for i, tok := range tl.toks {
+		pre, ok := strings.CutSuffix(tok, ".")
+		if ok && pre != "" && !tl.protected[i] && strings.Trim(pre, ".") != "" &&
+			t.periodSplits(pre, tl.toks, i) {
+			out.add(pre, tl.joined[i], false)
+			out.add(".", true, false)
+			continue
+		}
+		out.add(tok, tl.joined[i], tl.protected[i])
+	}
+	*tl = out
+}
+
+func (t *Tokenizer) periodSplits(pre string, toks []string, i int) bool {
+	if i == len(toks)-1 {
+		return true
+	}
+	next, _ := utf8.DecodeRuneInString(toks[i+1])
+	switch {
+	case strings.Contains(pre, ".") && strings.IndexFunc(pre, isAlpha) >= 0:
+		return false
+	case t.prefixes[pre] == alwaysPrefix:
+		return false
+	case unicode.IsLower(next):
+		return false
+	case t.prefixes[pre] == numericPrefix && isDigit(next):
+		return false
+	}
+	return true
+}
+
+// repair undoes every split that Detokenize would not join again, which
+// makes Detokenize(Tokenize(s)) == s wherever s is spaced the way the
+// rules expect. It re-checks from the start after each join because a
+// joined quotation mark changes how later quotes pair up.
+func (t *Tokenizer) repair(tl *tokenList) {
+	for {
+		space := t.layout(tl.toks)
+		k := -1
+		for i := 1; i < len(tl.toks); i++ {
+			if tl.joined[i] && space[i] {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			return
+		}
+		tl.toks[k-1] += tl.toks[k]
+		tl.toks = append(tl.toks[:k], tl.toks[k+1:]...)
+		tl.joined = append(tl.joined[:k], tl.joined[k+1:]...)
+		tl.protected = append(tl.protected[:k], tl.protected[k+1:]...)
+	}
+}
+
+// isWordRune reports characters that never split a word: letters, marks,
+// digits and invisible format characters such as the soft hyphen.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) || unicode.Is(unicode.Cf, r)
+}
+
+func isAlpha(r rune) bool { return unicode.IsLetter(r) || unicode.IsMark(r) }
+
+func isDigit(r rune) bool { return unicode.IsDigit(r) }
+
+func isAlnum(r rune) bool { return isAlpha(r) || isDigit(r) }
+
+// isApostrophe includes the typographic apostrophe, which English text
+// uses in "don’t" as often as the ASCII one.
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
