@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
+
+	"github.com/zoo-nn/zoo/registry"
 )
 
 // Spec describes one named data set.
@@ -226,43 +227,11 @@ func safeRel(name string) bool {
 		name != ".." && !strings.HasPrefix(name, "../")
 }
 
-// closest returns the candidate nearest to name if it is a plausible typo.
+// closest returns the candidate nearest to name if it is a plausible
+// typo, "" otherwise (the registry's rule, shared by every zoo name).
 func closest(name string, candidates []string) string {
-	type scored struct {
-		s string
-		d int
+	if c := registry.Closest(name, candidates, 1); len(c) > 0 {
+		return c[0]
 	}
-	var keep []scored
-	for _, c := range candidates {
-		d := editDistance(name, c)
-		if d <= (max(len(name), len(c))+1)/2 || len(name) >= 2 && strings.HasPrefix(c, name) {
-			keep = append(keep, scored{c, d})
-		}
-	}
-	if len(keep) == 0 {
-		return ""
-	}
-	sort.SliceStable(keep, func(i, j int) bool { return keep[i].d < keep[j].d })
-	return keep[0].s
-}
-
-// editDistance is the Levenshtein distance over bytes (names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }

@@ -29,6 +29,7 @@ type Env struct {
 // Options configure RunRecipe.
 type Options struct {
 	Overrides []string  // --set key=value
+	RunRoot   string    // default parent of run folders ("runs" when empty)
 	Out       io.Writer // progress and summaries
 	Env       Env
 }
@@ -68,10 +69,12 @@ func runTranslation(ctx context.Context, v *viper.Viper, path string, text []byt
 	if err := Decode(v, path, &r); err != nil {
 		return Outcome{}, err
 	}
-	fillRunDefaults(&r.RunConfig.Name, &r.RunConfig.RunDir, path)
+	fillRunDefaults(&r.RunConfig.Name, &r.RunConfig.RunDir, path, opts.RunRoot)
 	expandPaths(&r.Data.Train, &r.Data.Valid, &r.Data.Test, &r.RunConfig.RunDir, &r.Data.CacheDir)
-	if _, err := (torch.Threads{IntraOp: r.Threads}).Apply(); err != nil {
-		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+	if r.Threads != 0 { // 0 keeps what the command line set
+		if _, err := (torch.Threads{IntraOp: r.Threads}).Apply(); err != nil {
+			return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
@@ -85,42 +88,22 @@ func runTranslation(ctx context.Context, v *viper.Viper, path string, text []byt
 }
 
 // fillRunDefaults names the run after the recipe file and puts it under
-// runs/ unless the recipe says otherwise.
-func fillRunDefaults(name, runDir *string, path string) {
+// root (default runs/) unless the recipe says otherwise.
+func fillRunDefaults(name, runDir *string, path, root string) {
 	if *name == "" {
 		*name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
+	if root == "" {
+		root = "runs"
+	}
 	if *runDir == "" {
-		*runDir = filepath.Join("runs", *name)
+		*runDir = filepath.Join(root, *name)
 	}
 }
 
-// expandPaths substitutes environment variables in paths; ${ZOO_DATA}
-// defaults to ../shared/data when unset and that folder exists, the
-// mirror the project's machines carry.
+// expandPaths substitutes environment variables ($VAR, ${VAR}) in paths.
 func expandPaths(paths ...*string) {
-	lookup := func(key string) string {
-		if val, ok := os.LookupEnv(key); ok {
-			return val
-		}
-		if key == "ZOO_DATA" {
-			return DefaultDataDir()
-		}
-		return ""
-	}
 	for _, p := range paths {
-		*p = os.Expand(*p, lookup)
+		*p = os.ExpandEnv(*p)
 	}
-}
-
-// DefaultDataDir is $ZOO_DATA, else ../shared/data if it exists, else
-// data.
-func DefaultDataDir() string {
-	if d := os.Getenv("ZOO_DATA"); d != "" {
-		return d
-	}
-	if st, err := os.Stat("../shared/data"); err == nil && st.IsDir() {
-		return "../shared/data"
-	}
-	return "data"
 }

@@ -45,7 +45,7 @@ func newFeedForward(p *nn.Path, c Config) (*feedForward, error) {
 // CopySlices node and copy the gradient in backward.
 func (f *feedForward) forward(x *ts.Tensor, train bool) *ts.Tensor {
 	shape := torch.Shape(x)
-	flat := torch.Must(x.View([]int64{-1, shape[len(shape)-1]}, false))
+	flat := torch.Must(x.Reshape([]int64{-1, shape[len(shape)-1]}, false))
 	h := torch.Must(ts.Linear(flat, f.w1, f.b1))
 	torch.Free(flat)
 	if f.gelu {

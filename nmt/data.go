@@ -15,6 +15,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/zoo-nn/zoo/dataset"
 	"github.com/zoo-nn/zoo/tokenizer"
 	"github.com/zoo-nn/zoo/train"
 )
@@ -37,7 +38,7 @@ const (
 type DataConfig struct {
 	Source    string `mapstructure:"source"`     // source language code, e.g. "de"
 	Target    string `mapstructure:"target"`     // target language code, e.g. "en"
-	Train     string `mapstructure:"train"`      // training file prefix (path without .<lang>)
+	Train     string `mapstructure:"train"`      // training file prefix (path without .<lang>), or DATASET:stem, e.g. "multi30k:train"
 	Valid     string `mapstructure:"valid"`      // validation file prefix
 	Test      string `mapstructure:"test"`       // test file prefix (decoded and scored at the end)
 	Format    string `mapstructure:"format"`     // raw | tok | bpe, default raw
@@ -93,14 +94,34 @@ type PrepStats struct {
 	Cached                   bool // loaded from the cache rather than prepared
 }
 
-// PathOf resolves <prefix>.<lang>, trying the plain name then ".gz".
+// PathOf resolves <prefix>.<lang>, trying the plain name then ".gz". A
+// prefix "NAME:stem" names a data set of zoo's catalogue (package
+// dataset): the file is looked up in $ZOO_DATA, then the cache, and a
+// missing one is an error that says how to get it (zoo data get NAME).
 func PathOf(prefix, lang string) (string, error) {
+	if name, stem, ok := strings.Cut(prefix, ":"); ok && !strings.ContainsAny(name, `/\.`) {
+		return datasetPath(name, stem, lang)
+	}
 	for _, p := range []string{prefix + "." + lang, prefix + "." + lang + ".gz"} {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf("data file %s.%s (or %s.%s.gz) not found", prefix, lang, prefix, lang)
+}
+
+func datasetPath(name, stem, lang string) (string, error) {
+	spec, err := dataset.Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	file := stem + "." + lang
+	for _, f := range spec.Files {
+		if f.Name == file+".gz" {
+			file += ".gz"
+		}
+	}
+	return dataset.Path(name, file)
 }
 
 // ReadLines reads a text file (gzipped if named .gz) as lines without

@@ -261,6 +261,34 @@ func TestBeamSearchOnATable(t *testing.T) {
 	}
 }
 
+// TestBeamSearchStopsAtBeam pins a property of fairseq's search that
+// zoo keeps: a sentence stops once Beam hypotheses have finished, even
+// while a live beam would score better. Here "a a a eos" (p ≈ 0.49) is
+// still live when "b eos" and "b c eos" fill the two places.
+func TestBeamSearchStopsAtBeam(t *testing.T) {
+	sc := &tableScorer{probs: map[string][]float64{
+		"":    {0, 0, 0, 0.50, 0.45, 0.05},
+		"a":   {0, 0, 0.005, 0.99, 0.0025, 0.0025},
+		"aa":  {0, 0, 0.005, 0.99, 0.0025, 0.0025},
+		"aaa": {0, 0, 0.99, 0.004, 0.003, 0.003},
+		"b":   {0, 0, 0.55, 0.005, 0.005, 0.44},
+	}}
+	s := &search{cfg: GenerateConfig{Beam: 2, LenPenalty: 1, MinLen: 1}, eos: tEOS, pad: tPad, vocab: tableVocab, maxLen: 10}
+	var out [][]Hypothesis
+	if err := torch.Try(func() { out = s.beam(sc, 1) }); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]int64{{4, 5, tEOS}, {4, tEOS}}
+	for i, h := range out[0] {
+		if !slices.Equal(h.Tokens, want[i]) {
+			t.Errorf("hypothesis %d: %v, want %v", i, h.Tokens, want[i])
+		}
+	}
+	if sc.calls != 3 {
+		t.Errorf("%d decoding steps, want 3 (the sentence stops at its second finished hypothesis)", sc.calls)
+	}
+}
+
 func TestGenerateConfigErrors(t *testing.T) {
 	m, _ := newModel(t, tinyConfig("post-ln"), 1)
 	src := tokens(t, [][]int64{{5, tEOS}})

@@ -81,8 +81,10 @@ func (m *Model) Greedy(src *ts.Tensor, g GenerateConfig) (out []Hypothesis, err 
 // Beam candidates finishes that hypothesis; a sentence stops once it has
 // Beam finished hypotheses (or at the length cap, where every live beam
 // gets EOS), and its rows leave the batch, so no step is spent on
-// finished sentences. Step 0 runs one row per sentence, since all beams
-// are still identical.
+// finished sentences. As in fairseq, a sentence stops at Beam finished
+// hypotheses even if a live beam would have scored better, so a very
+// sharp model can finish with junk (MinLen guards against it). Step 0
+// runs one row per sentence, since all beams are still identical.
 func (m *Model) Generate(src *ts.Tensor, g GenerateConfig) (out [][]Hypothesis, err error) {
 	defer torch.Recover(&err)
 	if err := g.Validate(m.cfg.TgtVocab); err != nil {
@@ -368,6 +370,7 @@ func (s *search) normalize(total float64, step int) float64 {
 	return total / math.Pow(float64(step+1), s.cfg.LenPenalty)
 }
 
+// sumFloats adds xs in order, as greedy search accumulates its scores.
 func sumFloats(xs []float64) float64 {
 	t := 0.0
 	for _, x := range xs {

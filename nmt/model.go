@@ -46,6 +46,11 @@ func New(p *nn.Path, cfg Config) (m *Model, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			m = nil
+		}
+	}()
 	defer torch.Recover(&err)
 	m = &Model{cfg: cfg.clone(), device: p.Device(), pad: ts.IntScalar(cfg.PaddingIdx)}
 	m.table, err = sinusoidalTable(cfg.MaxPositions+cfg.PaddingIdx+1, cfg.DModel, cfg.PaddingIdx, m.device)
@@ -86,12 +91,8 @@ func (m *Model) newEncoder(p *nn.Path) error {
 		}
 		m.enc = append(m.enc, l)
 	}
-	if m.enc[len(m.enc)-1].ffnRes.res.FinalNorm() {
-		if m.encNorm, err = newLayerNorm(p.Sub("layer_norm"), c.DModel); err != nil {
-			return fmt.Errorf("layer_norm: %w", err)
-		}
-	}
-	return nil
+	m.encNorm, err = m.finalNorm(p, m.enc[len(m.enc)-1].ffnRes.res)
+	return err
 }
 
 func (m *Model) newDecoder(p *nn.Path) error {
@@ -115,20 +116,38 @@ func (m *Model) newDecoder(p *nn.Path) error {
 		}
 		m.dec = append(m.dec, l)
 	}
-	if m.dec[len(m.dec)-1].ffnRes.res.FinalNorm() {
-		if m.decNorm, err = newLayerNorm(p.Sub("layer_norm"), c.DModel); err != nil {
-			return fmt.Errorf("layer_norm: %w", err)
-		}
+	if m.decNorm, err = m.finalNorm(p, m.dec[len(m.dec)-1].ffnRes.res); err != nil {
+		return err
 	}
-	m.outW = w
-	if !c.sharesOutput() {
-		// fairseq: N(0, D^-0.5), no bias.
-		m.outW, err = newParam(p.Sub("output_projection"), "weight", []int64{c.TgtVocab, c.DModel}, normal(math.Pow(float64(c.DModel), -0.5)))
-		if err != nil {
-			return fmt.Errorf("output_projection: %w", err)
-		}
+	m.outW, err = m.outputProjection(p, w)
+	return err
+}
+
+// finalNorm makes a stack's layer_norm when its last block leaves the
+// output un-normalized, and returns nil otherwise.
+func (m *Model) finalNorm(p *nn.Path, last layers.Residual) (*layerNorm, error) {
+	if !last.FinalNorm() {
+		return nil, nil
 	}
-	return nil
+	n, err := newLayerNorm(p.Sub("layer_norm"), m.cfg.DModel)
+	if err != nil {
+		return nil, fmt.Errorf("layer_norm: %w", err)
+	}
+	return n, nil
+}
+
+// outputProjection returns the target embedding when tied, else a new
+// matrix with fairseq's init, N(0, D^-0.5), and no bias.
+func (m *Model) outputProjection(p *nn.Path, embedding *ts.Tensor) (*ts.Tensor, error) {
+	c := m.cfg
+	if c.sharesOutput() {
+		return embedding, nil
+	}
+	w, err := newParam(p.Sub("output_projection"), "weight", []int64{c.TgtVocab, c.DModel}, normal(math.Pow(float64(c.DModel), -0.5)))
+	if err != nil {
+		return nil, fmt.Errorf("output_projection: %w", err)
+	}
+	return w, nil
 }
 
 // Config returns a copy of the model's configuration.

@@ -23,6 +23,7 @@ type TrainConfig struct {
 	UpdateFreq     int                  `mapstructure:"update_freq"`     // batches accumulated per update (fairseq's update_freq), default 1
 	MaxEpochs      int                  `mapstructure:"max_epochs"`      // stop after this many epochs (0: no limit), default 0
 	MaxUpdates     int64                `mapstructure:"max_updates"`     // stop after this many updates (0: no limit), default 0
+	MaxMinutes     float64              `mapstructure:"max_minutes"`     // stop once this much training time (all sessions of the run together) has passed (0: no limit), default 0
 	ClipNorm       float64              `mapstructure:"clip_norm"`       // gradient norm clip (0: off), default 0
 	LabelSmoothing float64              `mapstructure:"label_smoothing"` // ε of the label-smoothed loss, default 0.1
 	Seed           int64                `mapstructure:"seed"`            // weights, dropout and batch order, default 1
@@ -53,8 +54,10 @@ func (c TrainConfig) Validate() error {
 	switch {
 	case c.UpdateFreq < 1:
 		return fmt.Errorf("train: update_freq = %d, want >= 1", c.UpdateFreq)
-	case c.MaxEpochs <= 0 && c.MaxUpdates <= 0:
-		return fmt.Errorf("train: set max_epochs or max_updates (both are 0: the run would never stop)")
+	case c.MaxEpochs <= 0 && c.MaxUpdates <= 0 && c.MaxMinutes <= 0:
+		return fmt.Errorf("train: set max_epochs, max_updates or max_minutes (all are 0: the run would never stop)")
+	case c.MaxMinutes < 0:
+		return fmt.Errorf("train: max_minutes = %g, want >= 0", c.MaxMinutes)
 	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
 		return fmt.Errorf("train: label_smoothing = %g, want in [0, 1)", c.LabelSmoothing)
 	case c.ClipNorm < 0:
@@ -87,6 +90,9 @@ type Trainer struct {
 	log    *train.MetricsLog
 	meta   train.Meta
 	best   float64
+
+	started      time.Time // when this session's training began
+	priorSeconds float64   // training time of earlier sessions, from the checkpoint
 
 	afterUpdate func(updates int64) // test hook
 }
@@ -121,6 +127,7 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	t.best = math.Inf(1)
+	t.started = time.Now()
 	if !t.Run.Exists(train.LastCheckpoint) {
 		return nil
 	}
@@ -130,6 +137,7 @@ func (t *Trainer) setup() error {
 	if b, ok := t.meta.Extra["best_valid_loss"].(float64); ok {
 		t.best = b
 	}
+	t.priorSeconds, _ = t.meta.Extra["train_seconds"].(float64)
 	return t.log.Write(map[string]any{"event": "resume", "updates": t.meta.Updates, "epoch": t.meta.Epoch, "batch": t.meta.Batch})
 }
 
@@ -152,8 +160,19 @@ func (t *Trainer) Fit(ctx context.Context) (stats []EpochStats, err error) {
 }
 
 func (t *Trainer) done() bool {
-	return (t.Cfg.MaxEpochs > 0 && t.meta.Epoch >= t.Cfg.MaxEpochs) ||
-		(t.Cfg.MaxUpdates > 0 && t.meta.Updates >= t.Cfg.MaxUpdates)
+	return (t.Cfg.MaxEpochs > 0 && t.meta.Epoch >= t.Cfg.MaxEpochs) || t.outOfBudget()
+}
+
+// outOfBudget reports whether max_updates or max_minutes is reached.
+func (t *Trainer) outOfBudget() bool {
+	return (t.Cfg.MaxUpdates > 0 && t.meta.Updates >= t.Cfg.MaxUpdates) ||
+		(t.Cfg.MaxMinutes > 0 && t.trainedSeconds() >= 60*t.Cfg.MaxMinutes)
+}
+
+// trainedSeconds is the training time of this run so far, earlier
+// sessions (before a resume) included.
+func (t *Trainer) trainedSeconds() float64 {
+	return t.priorSeconds + time.Since(t.started).Seconds()
 }
 
 // epoch runs (the rest of) one epoch, validates and checkpoints.
@@ -168,12 +187,14 @@ func (t *Trainer) epoch(ctx context.Context) (EpochStats, error) {
 	bar := train.NewProgress(t.Progress, int64(len(groups)), fmt.Sprintf("epoch %d", epoch), "tok")
 	var lossSum float64
 	var tokens int64
+	partial := false
 	for gi, g := range groups {
 		if err := ctx.Err(); err != nil {
 			bar.Finish()
 			return EpochStats{}, t.interrupt(err)
 		}
-		if t.Cfg.MaxUpdates > 0 && t.meta.Updates >= t.Cfg.MaxUpdates {
+		if t.outOfBudget() {
+			partial = true // stop mid-epoch, but validate and save as at an epoch's end
 			break
 		}
 		l, n, err := t.update(g)
@@ -191,7 +212,7 @@ func (t *Trainer) epoch(ctx context.Context) (EpochStats, error) {
 		}
 	}
 	bar.Finish()
-	return t.endEpoch(epoch, lossSum, tokens, bar.PerSecond(), time.Since(start))
+	return t.endEpoch(epoch, partial, lossSum, tokens, bar.PerSecond(), time.Since(start))
 }
 
 func groupBatches(plan [][]int, size int) [][][]int {
@@ -260,6 +281,7 @@ func (t *Trainer) save(name string) error {
 	if t.meta.Extra == nil {
 		t.meta.Extra = map[string]any{}
 	}
+	t.meta.Extra["train_seconds"] = t.trainedSeconds()
 	if !math.IsInf(t.best, 1) { // JSON has no infinity; absent means "none yet"
 		t.meta.Extra["best_valid_loss"] = t.best
 	}
@@ -276,14 +298,19 @@ func (t *Trainer) interrupt(cause error) error {
 		t.meta.Updates, t.Run.File(train.LastCheckpoint), cause)
 }
 
-func (t *Trainer) endEpoch(epoch int, lossSum float64, tokens int64, rate float64, took time.Duration) (EpochStats, error) {
+// endEpoch validates and checkpoints. A partial epoch (max_updates
+// reached inside it) keeps its position, so that a run extended later
+// goes on with the rest of the epoch.
+func (t *Trainer) endEpoch(epoch int, partial bool, lossSum float64, tokens int64, rate float64, took time.Duration) (EpochStats, error) {
 	v, err := Evaluate(t.Model, t.Corpus.Valid, t.Cfg.Batching, t.Cfg.LabelSmoothing)
 	if err != nil {
 		return EpochStats{}, fmt.Errorf("epoch %d: validation: %w", epoch, err)
 	}
 	s := EpochStats{Epoch: epoch, Updates: t.meta.Updates, TrainLoss: lossSum / float64(max(tokens, 1)),
 		ValidLoss: v.Loss, ValidNLL: v.NLL, ValidPPL: v.PPL(), TokensPerS: rate, Seconds: took.Seconds()}
-	t.meta.Epoch, t.meta.Batch = epoch, 0
+	if !partial {
+		t.meta.Epoch, t.meta.Batch = epoch, 0
+	}
 	improved := v.Loss < t.best
 	if improved {
 		t.best = v.Loss

@@ -2,9 +2,14 @@ package nmt
 
 import (
 	"fmt"
+	"os"
 	"sort"
 
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+
 	"github.com/zoo-nn/zoo/tokenizer"
+	"github.com/zoo-nn/zoo/train"
 )
 
 // Translator turns token-id sources into detokenized text with a model.
@@ -84,4 +89,89 @@ func (t Translator) decodeBatch(data []Example, idx []int, out []string) error {
 		out[idx[i]] = t.Dict.Decode(ids)
 	}
 	return nil
+}
+
+// Pipeline translates raw text with a trained run: the run folder's
+// config, dictionary and BPE codes, and one of its checkpoints.
+type Pipeline struct {
+	Recipe     Recipe
+	Translator Translator
+	tok        *tokenizer.Tokenizer
+	detok      *tokenizer.Tokenizer
+	bpe        *tokenizer.BPE // nil for format = "bpe" (input already segmented)
+	vs         *nn.VarStore
+}
+
+// LoadPipeline rebuilds the model of the run in runDir and loads
+// checkpoint into it (a path, or a name inside runDir).
+func LoadPipeline(runDir, checkpoint string, device gotch.Device) (*Pipeline, error) {
+	run := train.RunDir{Path: runDir}
+	var r Recipe
+	if err := run.ReadJSON(train.ConfigFile, &r); err != nil {
+		return nil, fmt.Errorf("run folder %s: %w (is it a zoo run folder?)", runDir, err)
+	}
+	dict, err := tokenizer.LoadDictionary(run.File("dict.txt"))
+	if err != nil {
+		return nil, fmt.Errorf("run folder %s: %w", runDir, err)
+	}
+	p := &Pipeline{Recipe: r, tok: tokenizer.NewTokenizer(r.Data.Source), detok: tokenizer.NewTokenizer(r.Data.Target)}
+	if r.Data.Format != FormatBPE {
+		codes, err := tokenizer.LoadCodes(run.File("codes.bpe"))
+		if err != nil {
+			return nil, fmt.Errorf("run folder %s: %w", runDir, err)
+		}
+		if p.bpe, err = tokenizer.NewBPE(codes, tokenizer.ApplyOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := r.ModelConfig(int64(dict.Len()), int64(dict.Len()))
+	if err != nil {
+		return nil, err
+	}
+	p.vs = nn.NewVarStore(device)
+	model, err := New(p.vs.Root(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(checkpoint); err != nil {
+		checkpoint = run.File(checkpoint)
+	}
+	if _, err := train.LoadCheckpoint(checkpoint, p.vs, nil); err != nil {
+		return nil, err
+	}
+	p.Translator = Translator{Model: model, Dict: dict, Gen: r.Eval.GenerateConfig, Greedy: r.Eval.Greedy,
+		Batching: Batching{MaxTokens: r.Eval.MaxTokens}}
+	return p, nil
+}
+
+// Segment turns a raw source line into subwords as training did.
+func (p *Pipeline) Segment(line string) string {
+	switch p.Recipe.Data.Format {
+	case FormatRaw:
+		line = p.tok.TokenizeString(line)
+	default:
+		line = normalizeSpaces(line)
+	}
+	if p.bpe != nil {
+		line = p.bpe.ProcessLine(line)
+	}
+	return line
+}
+
+// TranslateLines translates raw source lines into detokenized target
+// lines, in order.
+func (p *Pipeline) TranslateLines(lines []string) ([]string, error) {
+	srcs := make([][]int32, len(lines))
+	for i, l := range lines {
+		srcs[i] = ids(p.Translator.Dict, p.Segment(l))
+	}
+	subwords, err := p.Translator.TranslateIDs(srcs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(subwords))
+	for i, s := range subwords {
+		out[i] = p.detok.DetokenizeString(tokenizer.RemoveBPE(s, tokenizer.DefaultSeparator))
+	}
+	return out, nil
 }

@@ -54,7 +54,7 @@ func LearnBPE(v Vocab, opt LearnOptions) (*Codes, error) {
 var ErrNoPairs = errors.New("learn bpe: no symbol pairs in the vocabulary")
 
 // learner mirrors learn_bpe.py's data structures with dense integer ids:
-// stats and bigStats are its two dictionaries (membership matters, since
+// stats and big are its stats and big_stats (membership matters, since
 // pruned entries restart from zero), and index maps a pair to the words
 // that hold it. A lazy max-heap replaces its linear max() over stats.
 type learner struct {

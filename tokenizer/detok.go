@@ -42,10 +42,10 @@ func RemoveBPE(line, separator string) string {
 // layout decides, for each token, whether a space precedes it.
 func (t *Tokenizer) layout(toks []string) []bool {
 	space := make([]bool, len(toks))
-	q := quoteState{rules: &t.quotes, toks: toks, closedAt: -1}
+	q := newQuoteState(&t.quotes, toks)
 	glueNext := true // nothing precedes the first token
 	for i := range toks {
-		left, right := t.attach(toks, i, &q)
+		left, right := t.attach(toks, i, q)
 		space[i] = !left && !glueNext
 		glueNext = right
 	}
@@ -98,6 +98,8 @@ func (t *Tokenizer) attach(toks []string, i int, q *quoteState) (left, right boo
 	return false, false
 }
 
+// elides reports the languages whose articles and prepositions drop their
+// vowel before another word (l'homme, dell'anno).
 func (t *Tokenizer) elides() bool {
 	switch t.lang {
 	case "fr", "it", "ga", "ca":

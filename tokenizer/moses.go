@@ -73,9 +73,10 @@ func (t *Tokenizer) splitChunk(tl *tokenList, chunk string) {
 }
 
 // splitSpan applies the Moses rules to text without URLs: punctuation
-// other than . , ' - becomes a token of its own, runs of periods stay
-// together, commas split off except between digits, and apostrophes split
-// by language.
+// that the detokenizer can attach becomes a token of its own, runs of
+// periods stay together, commas split off except between digits, and
+// apostrophes split by language. Other symbols ("/", "&", "=", "…") stay
+// in the word: Moses splits them, but nothing could join them again.
 func (t *Tokenizer) splitSpan(tl *tokenList, s string, chunkStart int) {
 	rs := []rune(s)
 	cur := 0
@@ -87,32 +88,41 @@ func (t *Tokenizer) splitSpan(tl *tokenList, s string, chunkStart int) {
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
+		case r == '-' || isWordRune(r):
 		case r == '.':
-			j := i + 1
-			for j < len(rs) && rs[j] == '.' {
-				j++
-			}
-			if j-i > 1 {
+			if j := dotRunEnd(rs, i); j-i > 1 {
 				emit(cur, i)
 				emit(i, j)
 				cur, i = j, j-1
 			}
-		case r == ',':
-			if !(i > 0 && isDigit(rs[i-1]) && i+1 < len(rs) && isDigit(rs[i+1])) {
-				emit(cur, i)
-				emit(i, i+1)
-				cur = i + 1
-			}
+		case r == ',' && betweenDigits(rs, i):
 		case isApostrophe(r):
 			cur = t.splitApostrophe(rs, i, cur, emit)
-		case r == '-' || isWordRune(r):
-		default:
+		case r == ',' || t.splittable(r):
 			emit(cur, i)
 			emit(i, i+1)
 			cur = i + 1
 		}
 	}
 	emit(cur, len(rs))
+}
+
+func dotRunEnd(rs []rune, i int) int {
+	for i < len(rs) && rs[i] == '.' {
+		i++
+	}
+	return i
+}
+
+func betweenDigits(rs []rune, i int) bool {
+	return i > 0 && i+1 < len(rs) && isDigit(rs[i-1]) && isDigit(rs[i+1])
+}
+
+// splittable reports the symbols that attach to a neighbour when
+// detokenized, the only ones worth splitting off.
+func (t *Tokenizer) splittable(r rune) bool {
+	return strings.ContainsRune(t.closing(), r) || strings.ContainsRune(openingPunct, r) ||
+		t.quotes.isQuote(r) || unicode.Is(unicode.Sc, r) || (r == '%' && t.lang == "en")
 }
 
 // apostropheSplit says where an apostrophe cuts a word.
@@ -214,28 +224,84 @@ func (t *Tokenizer) periodSplits(pre string, toks []string, i int) bool {
 	return true
 }
 
+// repairBudget bounds the layouts repair computes per line. Real lines
+// need a few; a long run of symbols that keep failing (a fuzzer's, or a
+// corrupt web page's) would otherwise cost time quadratic in its length.
+const repairBudget = 32
+
 // repair undoes every split that Detokenize would not join again, which
 // makes Detokenize(Tokenize(s)) == s wherever s is spaced the way the
-// rules expect. It re-checks from the start after each join because a
-// joined quotation mark changes how later quotes pair up.
+// rules expect. It joins the first failing split and re-checks from the
+// start, because a joined quotation mark changes how later quotes pair
+// up. Past the budget it joins all failing splits at once, and in the end
+// gives up splitting the chunks that still fail.
 func (t *Tokenizer) repair(tl *tokenList) {
-	for {
-		space := t.layout(tl.toks)
-		k := -1
-		for i := 1; i < len(tl.toks); i++ {
-			if tl.joined[i] && space[i] {
-				k = i
-				break
-			}
-		}
-		if k < 0 {
+	for round := 0; ; round++ {
+		failing := t.failingSplits(tl)
+		switch {
+		case len(failing) == 0:
 			return
+		case round < repairBudget:
+			tl.join(failing[:1])
+		case round < 2*repairBudget:
+			tl.join(failing)
+		default:
+			tl.joinChunks(failing)
 		}
-		tl.toks[k-1] += tl.toks[k]
-		tl.toks = append(tl.toks[:k], tl.toks[k+1:]...)
-		tl.joined = append(tl.joined[:k], tl.joined[k+1:]...)
-		tl.protected = append(tl.protected[:k], tl.protected[k+1:]...)
 	}
+}
+
+// failingSplits lists the tokens that touched their predecessor in the
+// text but would be laid out with a space before them.
+func (t *Tokenizer) failingSplits(tl *tokenList) []int {
+	var failing []int
+	for i, space := range t.layout(tl.toks) {
+		if space && tl.joined[i] {
+			failing = append(failing, i)
+		}
+	}
+	return failing
+}
+
+// join merges each listed token (in increasing order) into its
+// predecessor.
+func (tl *tokenList) join(idx []int) {
+	out, k := 0, 0
+	for i := range tl.toks {
+		if k < len(idx) && idx[k] == i {
+			tl.toks[out-1] += tl.toks[i]
+			k++
+			continue
+		}
+		tl.toks[out], tl.joined[out], tl.protected[out] = tl.toks[i], tl.joined[i], tl.protected[i]
+		out++
+	}
+	tl.toks, tl.joined, tl.protected = tl.toks[:out], tl.joined[:out], tl.protected[:out]
+}
+
+// joinChunks merges every chunk holding a listed token into one token.
+func (tl *tokenList) joinChunks(idx []int) {
+	var all []int
+	for _, i := range idx {
+		start, end := i, i
+		for start > 0 && tl.joined[start] {
+			start--
+		}
+		for end+1 < len(tl.toks) && tl.joined[end+1] {
+			end++
+		}
+		for j := max(start+1, lastOf(all)+1); j <= end; j++ {
+			all = append(all, j)
+		}
+	}
+	tl.join(all)
+}
+
+func lastOf(s []int) int {
+	if len(s) == 0 {
+		return -1
+	}
+	return s[len(s)-1]
 }
 
 // isWordRune reports characters that never split a word: letters, marks,

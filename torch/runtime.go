@@ -13,22 +13,27 @@ import (
 // matrix multiplies) keeps its own pool that at::set_num_threads does not
 // reach, so both are set together.
 type Threads struct {
-	// IntraOp is the thread count for libtorch and OpenBLAS; 0 means one
-	// per core (runtime.NumCPU()).
+	// IntraOp is libtorch's intra-op thread count; 0 means one per core
+	// (runtime.NumCPU()).
 	IntraOp int `mapstructure:"threads"`
+	// BLAS is OpenBLAS's thread count; 0 means the same as IntraOp.
+	BLAS int `mapstructure:"blas_threads"`
 }
 
-// Apply sets the pools and returns the count it used.
+// Apply sets the pools and returns the intra-op count it used.
 func (t Threads) Apply() (int, error) {
-	n := t.IntraOp
-	if n < 0 {
-		return 0, fmt.Errorf("threads = %d: want 0 (one per core) or a positive count", n)
+	n, blas := t.IntraOp, t.BLAS
+	if n < 0 || blas < 0 {
+		return 0, fmt.Errorf("threads = %d, blas_threads = %d: want 0 (default) or a positive count", n, blas)
 	}
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
+	if blas == 0 {
+		blas = n
+	}
 	lib.ZooSetNumThreads(n)
-	lib.ZooSetOpenBLASThreads(n)
+	lib.ZooSetOpenBLASThreads(blas)
 	return n, nil
 }
 

@@ -66,14 +66,14 @@ func (s Cosine) LR(update int64) float64 {
 
 // ScheduleConfig selects and parameterizes a schedule from a recipe.
 type ScheduleConfig struct {
-	Name       string  `mapstructure:"name"`        // inverse_sqrt | multistep | cosine | fixed
-	LR         float64 `mapstructure:"lr"`          // peak (inverse_sqrt), base (multistep, cosine) or fixed rate
-	Warmup     int64   `mapstructure:"warmup"`      // warm-up updates
-	WarmupLR   float64 `mapstructure:"warmup_lr"`   // inverse_sqrt: start of the ramp (default 1e-7); multistep: the constant warm-up rate
-	Milestones []int64 `mapstructure:"milestones"`  // multistep: updates at which the rate is multiplied by gamma
-	Gamma      float64 `mapstructure:"gamma"`       // multistep factor, e.g. 0.1
-	MinLR      float64 `mapstructure:"min_lr"`      // cosine floor
-	Total      int64   `mapstructure:"total"`       // cosine: updates to anneal over
+	Name       string  `mapstructure:"name"`       // inverse_sqrt | multistep | cosine | fixed
+	LR         float64 `mapstructure:"lr"`         // peak (inverse_sqrt), base (multistep, cosine) or fixed rate
+	Warmup     int64   `mapstructure:"warmup"`     // warm-up updates
+	WarmupLR   float64 `mapstructure:"warmup_lr"`  // inverse_sqrt: start of the ramp (default 1e-7); multistep: the constant warm-up rate
+	Milestones []int64 `mapstructure:"milestones"` // multistep: updates at which the rate is multiplied by gamma
+	Gamma      float64 `mapstructure:"gamma"`      // multistep factor, e.g. 0.1
+	MinLR      float64 `mapstructure:"min_lr"`     // cosine floor
+	Total      int64   `mapstructure:"total"`      // cosine: updates to anneal over
 }
 
 // Build validates the config and returns its schedule.

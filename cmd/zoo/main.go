@@ -64,6 +64,8 @@ func newRootCmd() *cobra.Command {
 	var threads torch.Threads
 	root.PersistentFlags().IntVar(&threads.IntraOp, "threads", 0,
 		"intra-op threads for libtorch and OpenBLAS (0 = one per core)")
+	root.PersistentFlags().IntVar(&threads.BLAS, "blas-threads", 0,
+		"OpenBLAS threads, when they should differ from --threads (0 = same)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if _, err := threads.Apply(); err != nil {
 			return usageError{fmt.Errorf("--threads: %w", err)}

@@ -18,8 +18,9 @@ import (
 func init() { addCommand(newRunCmd) }
 
 type runOptions struct {
-	sets   []string
-	format string
+	sets    []string
+	format  string
+	runRoot string
 }
 
 func newRunCmd() *cobra.Command {
@@ -37,6 +38,7 @@ comparing them. Ctrl-C saves the state; running again resumes.`,
 	}
 	cmd.Flags().StringArrayVar(&opts.sets, "set", nil, "override a recipe key, e.g. --set train.max_epochs=2 (repeatable)")
 	cmd.Flags().StringVar(&opts.format, "format", "text", "table format: "+strings.Join(report.Formats, ", "))
+	cmd.Flags().StringVar(&opts.runRoot, "run-root", "", "put each run folder under this folder (as <run-root>/<name>) unless its recipe sets run_dir")
 	return cmd
 }
 
@@ -51,7 +53,7 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 	out := cmd.ErrOrStderr()
 	var outcomes []experiment.Outcome
 	for _, path := range recipes {
-		o, err := experiment.RunRecipe(ctx, path, experiment.Options{Overrides: opts.sets, Out: out, Env: env})
+		o, err := experiment.RunRecipe(ctx, path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot, Out: out, Env: env})
 		if err != nil {
 			return err
 		}

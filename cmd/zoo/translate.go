@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zoo-nn/zoo/nmt"
+	"github.com/zoo-nn/zoo/torch"
+	"github.com/zoo-nn/zoo/train"
+)
+
+func init() {
+	addCommand(newTranslateCmd)
+	addCommand(newAverageCmd)
+}
+
+type translateOptions struct {
+	checkpoint, input, device string
+	beam                      int
+	lenpen                    float64
+	greedy                    bool
+}
+
+func newTranslateCmd() *cobra.Command {
+	var o translateOptions
+	cmd := &cobra.Command{
+		Use:   "translate --checkpoint RUN/checkpoint_best.pt [-i FILE]",
+		Short: "Translate raw text (one sentence a line) with a trained run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return translate(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file inside a run folder (required)")
+	f.StringVarP(&o.input, "input", "i", "", "input file (default: standard input)")
+	f.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	f.IntVar(&o.beam, "beam", 0, "beam size (default: the run's eval.beam)")
+	f.Float64Var(&o.lenpen, "lenpen", -1, "length penalty (default: the run's eval.lenpen)")
+	f.BoolVar(&o.greedy, "greedy", false, "greedy search instead of beam search")
+	_ = cmd.MarkFlagRequired("checkpoint")
+	return cmd
+}
+
+func translate(cmd *cobra.Command, o translateOptions) error {
+	device, err := torch.ParseDevice(o.device)
+	if err != nil {
+		return usageError{err}
+	}
+	p, err := nmt.LoadPipeline(filepath.Dir(o.checkpoint), filepath.Base(o.checkpoint), device)
+	if err != nil {
+		return err
+	}
+	if o.beam > 0 {
+		p.Translator.Gen.Beam = o.beam
+	}
+	if o.lenpen >= 0 {
+		p.Translator.Gen.LenPenalty = o.lenpen
+	}
+	p.Translator.Greedy = p.Translator.Greedy || o.greedy
+	lines, err := readInput(cmd.InOrStdin(), o.input)
+	if err != nil {
+		return err
+	}
+	out, err := p.TranslateLines(lines)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(cmd.OutOrStdout())
+	for _, l := range out {
+		fmt.Fprintln(w, l)
+	}
+	return w.Flush()
+}
+
+func readInput(stdin io.Reader, path string) ([]string, error) {
+	if path != "" {
+		lines, err := nmt.ReadLines(path)
+		if err != nil {
+			return nil, err
+		}
+		return lines, nil
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return nil, fmt.Errorf("standard input: %w", err)
+	}
+	text := strings.TrimRight(string(data), "\n")
+	if text == "" {
+		return nil, nil
+	}
+	return strings.Split(text, "\n"), nil
+}
+
+func newAverageCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "average -o OUT.pt CHECKPOINT.pt...",
+		Short: "Average the model weights of checkpoints (fairseq's average_checkpoints)",
+		Long: `Average writes a checkpoint whose weights are the element-wise mean of the
+given checkpoints' (of one model). Given a run folder instead of files, it
+averages that folder's last 5 epoch checkpoints.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths := args
+			if st, err := os.Stat(args[0]); err == nil && st.IsDir() && len(args) == 1 {
+				all := nmt.EpochCheckpoints(train.RunDir{Path: args[0]})
+				paths = all[max(0, len(all)-5):]
+			}
+			if len(paths) == 0 {
+				return fmt.Errorf("average: no epoch checkpoints in %s", args[0])
+			}
+			if err := train.AverageCheckpoints(paths, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "averaged %d checkpoints into %s\n", len(paths), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output checkpoint (required)")
+	_ = cmd.MarkFlagRequired("output")
+	return cmd
+}
