@@ -12,15 +12,21 @@ import (
 // on a synthetic batch of 128 sentence pairs of 32 tokens each side
 // (4,096 target tokens, as fairseq's --max-tokens 4096 would hold).
 //
-//	go test -run '^$' -bench TrainStepSmall -benchtime 5x ./nmt/
-func BenchmarkTrainStepSmall(b *testing.B) {
-	const batch, length, vocab = 128, 32, 10000
+//	go test -run '^$' -bench TrainStep -benchtime 5x ./nmt/
+func BenchmarkTrainStepSmall(b *testing.B) { benchTrainStep(b, "small", 10000) }
+
+// BenchmarkTrainStepBase is the same step for transformer base
+// (transformer_wmt_en_de) with a shared 32k vocabulary, WMT14's setting.
+func BenchmarkTrainStepBase(b *testing.B) { benchTrainStep(b, "base", 32768) }
+
+func benchTrainStep(b *testing.B, preset string, vocab int64) {
+	const batch, length = 128, 32
 	// As zoo's commands do by default: one thread per core for libtorch
 	// and OpenBLAS alike.
 	if _, err := (torch.Threads{}).Apply(); err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := Preset("small", vocab, vocab)
+	cfg, err := Preset(preset, vocab, vocab)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -138,3 +138,34 @@ func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
 	}
 	tr2.log.Close()
 }
+
+// TestTimeBudgetStopsAndCounts: max_minutes alone stops a run, the stop
+// validates and checkpoints, and the time spent is carried into the
+// checkpoint so that a resumed run counts it.
+func TestTimeBudgetStopsAndCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	c := toyCorpus(t)
+	run := train.RunDir{Path: t.TempDir()}
+	m, vs := tinyModel(t, c, "pre-ln")
+	cfg := tinyTrainConfig(0)
+	cfg.MaxMinutes = 0.2 / 60 // 200 ms
+	tr := &Trainer{Model: m, VS: vs, Corpus: c, Cfg: cfg, Run: run}
+	stats, err := tr.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 1 || stats[0].Updates == 0 || !run.Exists(train.LastCheckpoint) {
+		t.Fatalf("stats %+v", stats)
+	}
+	m2, vs2 := tinyModel(t, c, "pre-ln")
+	tr2 := &Trainer{Model: m2, VS: vs2, Corpus: c, Cfg: cfg, Run: run}
+	more, err := tr2.Fit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(more) != 0 || tr2.priorSeconds < 0.2 {
+		t.Errorf("the resumed run trained again (%+v) or lost the time spent (%.2f s)", more, tr2.priorSeconds)
+	}
+}

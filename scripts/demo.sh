@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 if [ -z "${ZOO_DATA:-}" ] && [ -d ../shared/data/multi30k ]; then
 	export ZOO_DATA="$(cd ../shared/data && pwd)"
 fi
-epochs="${DEMO_EPOCHS:-4}"
+epochs="${DEMO_EPOCHS:-2}"
 
 bin/zoo version
 bin/zoo list layers

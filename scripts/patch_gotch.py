@@ -12,7 +12,8 @@ It also adds zoo_extra.{cpp,go}: Go entry points for the libtorch version
 (a header macro that only a C++ file on libtorch's include path can read),
 threads, seeding and OpenBLAS's thread pool; and it makes nn.Path.Sub copy
 its parent's path instead of appending to the shared slice; and it makes
-grad-mode switching correct (thread-pinned, with the right previous mode).
+grad-mode switching correct (thread-pinned, with the right previous mode);
+and it stops two leaks in every generated op wrapper (see fix_op_buffers).
 The patch is idempotent: a file that carries the marker is left alone.
 """
 import re
@@ -218,12 +219,45 @@ def fix_grad_mode(gotch_root):
         open(path, "w").write(text)
 
 
+OP_BUFFER = re.compile(r"^(\s*)(\w+) := \(\*lib\.Ctensor\)\(unsafe\.Pointer\(C\.malloc\(0\)\)\)$", re.M)
+OP_BUFFER_NEW = (r"\1\2 := (*lib.Ctensor)(C.calloc(16, C.size_t(unsafe.Sizeof(uintptr(0))))) // zoo: room for the outputs, freed"
+                 r"\n\1defer C.free(unsafe.Pointer(\2))")
+INPLACE_OLD = "\n  ts.ctensor = *ptr\n"
+INPLACE_NEW = "\n  lib.AtFree(ts.ctensor) // zoo: the replaced handle would leak and pin the storage\n  ts.ctensor = *ptr\n"
+
+
+def fix_op_buffers(gotch_root):
+    """Two leaks in every generated op wrapper (ts/tensor-generated.go):
+
+    - the output buffer is C.malloc(0), never freed, and ops with several
+      outputs write past its end; it becomes a 16-slot buffer freed on
+      return;
+    - in-place ops (x.Add_, x.MulScalar_, ...) get a new torch::Tensor
+      handle from C and overwrite ts.ctensor with it, leaking the old
+      handle, which keeps the tensor's storage alive forever: a training
+      step leaked every tensor it modified in place (~150 MB a step for a
+      small Transformer). The old handle is now freed first.
+    """
+    for rel in ["ts/tensor-generated.go", "ts/patch.go"]:
+        path = f"{gotch_root}/{rel}"
+        text = open(path).read()
+        if "zoo: room for the outputs" in text:
+            continue
+        text, n = OP_BUFFER.subn(OP_BUFFER_NEW, text)
+        if rel == "ts/tensor-generated.go":
+            if n < 2000 or INPLACE_OLD not in text:
+                sys.exit(f"{path}: op wrappers are not as expected ({n} buffers); review the patch")
+            text = text.replace(INPLACE_OLD, INPLACE_NEW)
+        open(path, "w").write(text)
+
+
 def main():
     libtch, missing_file = sys.argv[1], sys.argv[2]
     missing = {l.strip() for l in open(missing_file) if l.strip()}
     write_extra_files(libtch)
     fix_path_sub(f"{libtch}/..")
     fix_grad_mode(f"{libtch}/..")
+    fix_op_buffers(f"{libtch}/..")
     path = f"{libtch}/torch_api_generated.cpp.h"
     text = open(path).read()
     patched, count = patch(text, missing)
