@@ -11,8 +11,10 @@ export ZOO_SHARED := $(SHARED)
 setup:
 	bash scripts/setup.sh
 
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo "-dirty")
+
 build: setup
-	$(GO) build -o bin/zoo ./cmd/zoo
+	$(GO) build -ldflags "-X main.Commit=$(COMMIT)" -o bin/zoo ./cmd/zoo
 
 # The whole suite: unit, golden-value and fixture tests, and the short
 # end-to-end runs. Kept under 20 minutes on 2 cores.

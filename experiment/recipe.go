@@ -29,7 +29,7 @@ func Load(path string, overrides []string) (*viper.Viper, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("recipe %s: no such file", path)
 		}
-		return nil, fmt.Errorf("recipe %s: %w", path, err)
+		return nil, fmt.Errorf("recipe %s: %s", path, syntaxError(path, err))
 	}
 	for _, o := range overrides {
 		key, val, err := ParseOverride(o)
@@ -39,6 +39,22 @@ func Load(path string, overrides []string) (*viper.Viper, error) {
 		v.Set(key, val)
 	}
 	return v, nil
+}
+
+// syntaxError re-parses a recipe that viper could not read, to say where
+// the TOML is wrong (viper's message has no line number).
+func syntaxError(path string, viperErr error) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return viperErr.Error()
+	}
+	var doc map[string]any
+	var de *toml.DecodeError
+	if err := toml.Unmarshal(data, &doc); errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Sprintf("line %d, column %d: %s", row, col, de.Error())
+	}
+	return viperErr.Error()
 }
 
 // ParseOverride splits "key=value" and parses value as TOML.

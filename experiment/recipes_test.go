@@ -55,6 +55,21 @@ func TestRecipeErrorsNameTheKey(t *testing.T) {
 		{[]string{"data.format=xml"}, `format = "xml"`},
 		{[]string{"eval.checkpoint=first"}, "want best, last or average"},
 		{[]string{"task=segmentation"}, `task = "segmentation"`},
+		{[]string{"residual_params.order=1000000"}, "out of range: want int in [1, 64]"},
+		{[]string{"train.schedule.lr=inf"}, "want a finite rate > 0"},
+		{[]string{"train.schedule.warmup_lr=-1"}, "warmup_lr = -1"},
+		{[]string{"eval.beam=0"}, "beam = 0"},
+		{[]string{"eval.lenpen=nan"}, "lenpen = NaN"},
+		{[]string{"train.keep_last=0"}, "keep_last >= 1"},
+		{[]string{"name=../x"}, "path separators"},
+		{[]string{"threads=-1"}, "threads = -1"},
+	}
+	if _, err := os.Stat("../../shared/data/toy-deen"); err == nil || os.Getenv("ZOO_DATA") != "" {
+		t.Setenv("ZOO_DATA", sharedData(t))
+		cases = append(cases, struct {
+			sets []string
+			want string
+		}{[]string{"data.max_len=1", "data.cache_dir=" + t.TempDir(), "run_dir=" + t.TempDir()}, "no sentence pairs left"})
 	}
 	for _, c := range cases {
 		_, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: c.sets})

@@ -43,41 +43,66 @@ type Outcome struct {
 // RunRecipe loads the recipe at path, applies the overrides, validates
 // it and runs it.
 func RunRecipe(ctx context.Context, path string, opts Options) (Outcome, error) {
-	v, err := Load(path, opts.Overrides)
+	r, text, err := LoadTranslation(path, opts)
 	if err != nil {
 		return Outcome{}, err
+	}
+	return runTranslation(ctx, r, path, text, opts)
+}
+
+// LoadTranslation loads, completes and validates a translation recipe
+// without running it, so that every recipe of a command can be checked
+// before the first one trains for hours.
+func LoadTranslation(path string, opts Options) (nmt.Recipe, []byte, error) {
+	var r nmt.Recipe
+	v, err := Load(path, opts.Overrides)
+	if err != nil {
+		return r, nil, err
 	}
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+		return r, nil, fmt.Errorf("recipe %s: %w", path, err)
 	}
 	switch task := v.GetString("task"); task {
 	case "translation":
-		return runTranslation(ctx, v, path, text, opts)
 	case "":
-		return Outcome{}, fmt.Errorf("recipe %s: no task key; want task = one of %s", path, strings.Join(Tasks, ", "))
+		return r, nil, fmt.Errorf("recipe %s: no task key; want task = one of %s", path, strings.Join(Tasks, ", "))
 	default:
-		return Outcome{}, fmt.Errorf("recipe %s: task = %q; want one of %s", path, task, strings.Join(Tasks, ", "))
+		return r, nil, fmt.Errorf("recipe %s: task = %q; want one of %s", path, task, strings.Join(Tasks, ", "))
 	}
+	if r, err = decodeTranslation(v, path, opts); err != nil {
+		return r, nil, err
+	}
+	return r, text, nil
 }
 
-func runTranslation(ctx context.Context, v *viper.Viper, path string, text []byte, opts Options) (Outcome, error) {
+func decodeTranslation(v *viper.Viper, path string, opts Options) (nmt.Recipe, error) {
 	r, err := nmt.DefaultRecipe(v.GetString("model.preset"))
 	if err != nil {
-		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
+		return r, fmt.Errorf("recipe %s: %w", path, err)
 	}
 	if err := Decode(v, path, &r); err != nil {
-		return Outcome{}, err
+		return r, err
+	}
+	if strings.ContainsAny(r.Name, `/\`) || r.Name == ".." {
+		return r, fmt.Errorf("recipe %s: name = %q: a run name may not contain path separators (set run_dir for the folder)", path, r.Name)
 	}
 	fillRunDefaults(&r.RunConfig.Name, &r.RunConfig.RunDir, path, opts.RunRoot)
 	expandPaths(&r.Data.Train, &r.Data.Valid, &r.Data.Test, &r.RunConfig.RunDir, &r.Data.CacheDir)
+	if r.Threads < 0 {
+		return r, fmt.Errorf("recipe %s: threads = %d: want 0 (keep the command line's) or a positive count", path, r.Threads)
+	}
+	if err := r.Validate(); err != nil {
+		return r, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	return r, nil
+}
+
+func runTranslation(ctx context.Context, r nmt.Recipe, path string, text []byte, opts Options) (Outcome, error) {
 	if r.Threads != 0 { // 0 keeps what the command line set
 		if _, err := (torch.Threads{IntraOp: r.Threads}).Apply(); err != nil {
 			return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
 		}
-	}
-	if err := r.Validate(); err != nil {
-		return Outcome{}, fmt.Errorf("recipe %s: %w", path, err)
 	}
 	opts.Env.Runtime = torch.Describe()
 	res, err := nmt.Run(ctx, r, nmt.RunOptions{Out: opts.Out, RecipeText: text, Env: opts.Env})

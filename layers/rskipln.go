@@ -29,8 +29,8 @@ func init() {
 		Description: "recursive skip with LN of order λ: x re-added and renormalized λ times, F once",
 		Reference:   refLiu2020,
 		Params: append([]registry.Param{
-			{Name: "order", Kind: registry.Int, Default: int64(2), Min: 1, HasMin: true,
-				Doc: "λ, the number of normalized skip steps (1 = post-ln)"},
+			{Name: "order", Kind: registry.Int, Default: int64(2), Min: 1, HasMin: true, Max: 64, HasMax: true,
+				Doc: "λ, the number of normalized skip steps (1 = post-ln; the paper uses 2 and 3)"},
 			{Name: "shared_norm", Kind: registry.Bool, Default: false,
 				Doc: "one norm for every step instead of one per step"},
 		}, normParams...),

@@ -123,7 +123,7 @@ func TestVariantErrors(t *testing.T) {
 		params  map[string]any
 		want    []string
 	}{
-		{"rskip-ln", map[string]any{"order": 0}, []string{`residual variant "rskip-ln"`, "parameter order", "int >= 1"}},
+		{"rskip-ln", map[string]any{"order": 0}, []string{`residual variant "rskip-ln"`, "parameter order", "int in [1, 64]"}},
 		{"rskip-ln", map[string]any{"order": 2.5}, []string{`"rskip-ln"`, "want an integer, got 2.5"}},
 		{"scaled", map[string]any{"lambda": "nan"}, []string{`"scaled"`, "parameter lambda", "finite"}},
 		{"scaled-ln", map[string]any{"lamda": 2}, []string{`"scaled-ln"`, `unknown parameter "lamda"`, "allowed: lambda", "norm", "eps"}},

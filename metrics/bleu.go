@@ -102,6 +102,10 @@ func smoothValue(method string, v *float64) (float64, error) {
 		return 0, fmt.Errorf("unknown smoothing method %q (want exp, floor, add-k or none)", method)
 	}
 	if v != nil {
+		// A negative or infinite value gives NaN or >100 precisions.
+		if !(*v >= 0) || math.IsInf(*v, 0) {
+			return 0, fmt.Errorf("smooth value %v for %s: want a finite number >= 0", *v, method)
+		}
 		return *v, nil
 	}
 	return def, nil

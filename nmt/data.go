@@ -224,7 +224,31 @@ func LoadCorpus(c DataConfig) (*Corpus, error) {
 		}
 	}
 	corpus.TestSource, corpus.TestRefs = splits["test"].src, splits["test"].tgt
+	if err := corpus.checkNotEmpty(c); err != nil {
+		return nil, err
+	}
 	return corpus, nil
+}
+
+// checkNotEmpty refuses splits left with no pairs: training on nothing,
+// or validating on nothing (a loss of 0 and a perplexity of 1), would
+// "succeed" with meaningless numbers.
+func (c *Corpus) checkNotEmpty(cfg DataConfig) error {
+	for _, s := range []struct {
+		name, prefix string
+		n, dropped   int
+		needed       bool
+	}{
+		{"train", cfg.Train, len(c.Train), c.Stats.TrainDropped, true},
+		{"valid", cfg.Valid, len(c.Valid), c.Stats.ValidDropped, true},
+		{"test", cfg.Test, len(c.Test), 0, cfg.Test != ""},
+	} {
+		if s.needed && s.n == 0 {
+			return fmt.Errorf("data %s (%s.%s, %s.%s): no sentence pairs left (%d dropped as empty or longer than max_len = %d)",
+				s.name, s.prefix, cfg.Source, s.prefix, cfg.Target, s.dropped, cfg.MaxLen)
+		}
+	}
+	return nil
 }
 
 func readSplits(c DataConfig) (map[string]parallel, error) {
@@ -239,6 +263,9 @@ func readSplits(c DataConfig) (map[string]parallel, error) {
 		p, err := readParallel(s.prefix, c.Source, c.Target, s.limit)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", s.name, err)
+		}
+		if len(p.src) == 0 {
+			return nil, fmt.Errorf("data %s: %s.%s and %s.%s have no lines", s.name, s.prefix, c.Source, s.prefix, c.Target)
 		}
 		out[s.name] = p
 	}

@@ -87,8 +87,27 @@ func (r Recipe) Validate() error {
 	default:
 		return fmt.Errorf("[eval] checkpoint = %q: want best, last or average", r.Eval.Checkpoint)
 	}
-	if r.Eval.AverageLast < 1 || r.Eval.MaxTokens < 1 {
-		return fmt.Errorf("[eval] average_last = %d, max_tokens = %d: want >= 1", r.Eval.AverageLast, r.Eval.MaxTokens)
+	if r.Eval.AverageLast < 1 {
+		return fmt.Errorf("[eval] average_last = %d: want >= 1", r.Eval.AverageLast)
+	}
+	if r.Eval.MaxTokens < 1 {
+		return fmt.Errorf("[eval] max_tokens = %d: want >= 1", r.Eval.MaxTokens)
+	}
+	if r.Eval.Checkpoint == "average" && r.Train.KeepLast < 1 {
+		return fmt.Errorf("[eval] checkpoint = \"average\" needs epoch checkpoints: set [train] keep_last >= 1 (it is %d)", r.Train.KeepLast)
+	}
+	// The vocabulary is not known yet; check everything but beam against it.
+	if err := r.Eval.GenerateConfig.Validate(int64(r.Eval.Beam) + 2); err != nil {
+		return fmt.Errorf("[eval] %w", err)
+	}
+	if r.Eval.Beam > 1000 {
+		return fmt.Errorf("[eval] beam = %d: want at most 1000", r.Eval.Beam)
+	}
+	if r.Eval.MaxLenA == 0 && r.Eval.MinLen > r.Eval.MaxLenB {
+		return fmt.Errorf("[eval] min_len = %d exceeds the length cap max_len_b = %d", r.Eval.MinLen, r.Eval.MaxLenB)
+	}
+	if int64(r.Data.MaxLen) >= r.Model.MaxPositions {
+		return fmt.Errorf("[data] max_len = %d needs [model] max_positions > %d (it is %d): EOS takes a position too", r.Data.MaxLen, r.Data.MaxLen, r.Model.MaxPositions)
 	}
 	_, err := r.ModelConfig(8, 8)
 	return err

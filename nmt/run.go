@@ -115,7 +115,7 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 func identity(r Recipe) Recipe {
 	r.Train.MaxEpochs, r.Train.MaxUpdates = 0, 0
 	r.Eval = EvalConfig{}
-	r.Name = ""
+	r.Name, r.RunDir = "", "" // a run folder may be moved or named another way
 	return r
 }
 
@@ -202,9 +202,12 @@ func testRun(r Recipe, model *Model, vs *nn.VarStore, c *Corpus, run train.RunDi
 		srcs[i] = ex.Src
 	}
 	fmt.Fprintf(out, "%s: decoding %d test sentences with %s (beam %d, lenpen %g)\n", r.Name, len(srcs), res.Checkpoint, r.Eval.Beam, r.Eval.LenPenalty)
-	subwords, err := tr.TranslateIDs(srcs)
+	subwords, truncated, err := tr.TranslateIDs(srcs)
 	if err != nil {
 		return err
+	}
+	if truncated > 0 {
+		fmt.Fprintf(out, "%s: %d test sources longer than max_positions were cut to fit\n", r.Name, truncated)
 	}
 	return score(r, c, subwords, run, res, out)
 }

@@ -23,11 +23,17 @@ type Translator struct {
 
 // TranslateIDs decodes every source (ids without EOS) and returns the
 // best hypothesis of each, as a line of subwords (joiners kept), in input
-// order. Sources are decoded in length-sorted batches so that little is
-// spent on padding.
-func (t Translator) TranslateIDs(srcs [][]int32) ([]string, error) {
+// order, and how many sources were cut to the model's max_positions
+// (fairseq refuses such inputs; a translation of the first part is more
+// use than a failed file). Sources are decoded in length-sorted batches
+// so that little is spent on padding.
+func (t Translator) TranslateIDs(srcs [][]int32) (out []string, truncated int, err error) {
+	limit := int(t.Model.cfg.MaxPositions) - 1 // EOS takes the last position
 	data := make([]Example, len(srcs))
 	for i, s := range srcs {
+		if len(s) > limit {
+			s, truncated = s[:limit], truncated+1
+		}
 		data[i] = Example{Src: s}
 	}
 	order := make([]int, len(data))
@@ -35,15 +41,15 @@ func (t Translator) TranslateIDs(srcs [][]int32) ([]string, error) {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(data[order[a]].Src) < len(data[order[b]].Src) })
-	out := make([]string, len(data))
+	out = make([]string, len(data))
 	for lo := 0; lo < len(order); {
 		hi := t.batchEnd(data, order, lo)
 		if err := t.decodeBatch(data, order[lo:hi], out); err != nil {
-			return nil, err
+			return nil, truncated, err
 		}
 		lo = hi
 	}
-	return out, nil
+	return out, truncated, nil
 }
 
 // batchEnd grows a batch of sources until max_tokens (or max_sentences)
@@ -159,19 +165,19 @@ func (p *Pipeline) Segment(line string) string {
 }
 
 // TranslateLines translates raw source lines into detokenized target
-// lines, in order.
-func (p *Pipeline) TranslateLines(lines []string) ([]string, error) {
+// lines, in order, and says how many were cut to max_positions.
+func (p *Pipeline) TranslateLines(lines []string) ([]string, int, error) {
 	srcs := make([][]int32, len(lines))
 	for i, l := range lines {
 		srcs[i] = ids(p.Translator.Dict, p.Segment(l))
 	}
-	subwords, err := p.Translator.TranslateIDs(srcs)
+	subwords, truncated, err := p.Translator.TranslateIDs(srcs)
 	if err != nil {
-		return nil, err
+		return nil, truncated, err
 	}
 	out := make([]string, len(subwords))
 	for i, s := range subwords {
 		out[i] = p.detok.DetokenizeString(tokenizer.RemoveBPE(s, tokenizer.DefaultSeparator))
 	}
-	return out, nil
+	return out, truncated, nil
 }

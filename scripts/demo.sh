@@ -22,5 +22,4 @@ bin/zoo data get multi30k
 bin/zoo run recipes/multi30k-post-ln.toml recipes/multi30k-rsln.toml \
 	--run-root runs/demo \
 	--set train.max_epochs="$epochs" \
-	--set train.schedule.warmup=400 \
 	--set eval.checkpoint=best

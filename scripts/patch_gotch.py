@@ -226,6 +226,39 @@ INPLACE_OLD = "\n  ts.ctensor = *ptr\n"
 INPLACE_NEW = "\n  lib.AtFree(ts.ctensor) // zoo: the replaced handle would leak and pin the storage\n  ts.ctensor = *ptr\n"
 
 
+ERR_OLD = r"""	if errStr != "" {
+		trace := string(debug.Stack())
+		return fmt.Errorf("Libtorch API Error: %v\n%v\n", errStr, trace)
+	}
+"""
+ERR_NEW = r"""	if errStr != "" {
+		// zoo: the message alone; libtorch's C++ frames and a Go stack
+		// trace belong in a debugger, not in a user's error message.
+		if i := strings.Index(errStr, "\nException raised from"); i >= 0 {
+			errStr = errStr[:i]
+		}
+		if os.Getenv("ZOO_TORCH_TRACE") != "" {
+			errStr += "\n" + string(debug.Stack())
+		}
+		return fmt.Errorf("%v", strings.TrimSpace(errStr))
+	}
+"""
+
+
+def fix_error_text(gotch_root):
+    """TorchErr appends libtorch's C++ backtrace and a Go stack trace to
+    every error; keep the message (ZOO_TORCH_TRACE=1 brings the Go trace
+    back)."""
+    path = f"{gotch_root}/ts/error.go"
+    text = open(path).read()
+    if "zoo: the message alone" in text:
+        return
+    if ERR_OLD not in text:
+        sys.exit(f"{path}: TorchErr is not as expected; review the patch")
+    text = text.replace(ERR_OLD, ERR_NEW).replace('"fmt"\n', '"fmt"\n\t"os"\n\t"strings"\n', 1)
+    open(path, "w").write(text)
+
+
 def fix_op_buffers(gotch_root):
     """Two leaks in every generated op wrapper (ts/tensor-generated.go):
 
@@ -258,6 +291,7 @@ def main():
     fix_path_sub(f"{libtch}/..")
     fix_grad_mode(f"{libtch}/..")
     fix_op_buffers(f"{libtch}/..")
+    fix_error_text(f"{libtch}/..")
     path = f"{libtch}/torch_api_generated.cpp.h"
     text = open(path).read()
     patched, count = patch(text, missing)

@@ -20,11 +20,15 @@ type Threads struct {
 	BLAS int `mapstructure:"blas_threads"`
 }
 
+// maxThreads bounds thread counts: more than this is a typo, and
+// libtorch would try to start them all.
+const maxThreads = 1024
+
 // Apply sets the pools and returns the intra-op count it used.
 func (t Threads) Apply() (int, error) {
 	n, blas := t.IntraOp, t.BLAS
-	if n < 0 || blas < 0 {
-		return 0, fmt.Errorf("threads = %d, blas_threads = %d: want 0 (default) or a positive count", n, blas)
+	if n < 0 || blas < 0 || n > maxThreads || blas > maxThreads {
+		return 0, fmt.Errorf("threads = %d, blas_threads = %d: want 0 (default) or a count up to %d", n, blas, maxThreads)
 	}
 	if n == 0 {
 		n = runtime.NumCPU()

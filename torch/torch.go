@@ -10,6 +10,7 @@
 package torch
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -22,22 +23,26 @@ import (
 // error by Recover.
 type Error struct{ Err error }
 
-func (e *Error) Error() string { return "libtorch: " + e.Err.Error() }
+func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Must returns t, or panics with an *Error when err is not nil.
 func Must(t *ts.Tensor, err error) *ts.Tensor {
-	if err != nil {
-		panic(&Error{err})
-	}
+	Check(err)
 	return t
 }
 
-// Check panics with an *Error when err is not nil.
+// Check panics with an *Error when err is not nil (as it is, when it is
+// one already, so that a re-raised error is not wrapped twice).
 func Check(err error) {
-	if err != nil {
-		panic(&Error{err})
+	if err == nil {
+		return
 	}
+	var e *Error
+	if errors.As(err, &e) && e == err {
+		panic(e)
+	}
+	panic(&Error{err})
 }
 
 // Recover turns a panic raised by Must or Check into *errp; any other

@@ -169,12 +169,17 @@ func readMeta(byName map[string]*ts.Tensor) (Meta, error) {
 	return meta, nil
 }
 
+// loadModel checks that the checkpoint holds exactly the model's
+// variables, with their shapes, before copying any: a mismatch leaves
+// the model untouched.
 func loadModel(byName map[string]*ts.Tensor, vs *nn.VarStore) error {
 	model, err := modelTensors(vs)
 	if err != nil {
 		return err
 	}
+	want := map[string]bool{}
 	for _, dst := range model {
+		want[dst.Name] = true
 		src, ok := byName[dst.Name]
 		name := strings.TrimPrefix(dst.Name, modelPrefix)
 		if !ok {
@@ -183,7 +188,14 @@ func loadModel(byName map[string]*ts.Tensor, vs *nn.VarStore) error {
 		if got, want := torch.Shape(src), torch.Shape(dst.Tensor); fmt.Sprint(got) != fmt.Sprint(want) {
 			return fmt.Errorf("variable %s has shape %v, the model wants %v", name, got, want)
 		}
-		torch.CopyInto(dst.Tensor, src)
+	}
+	for name := range byName {
+		if strings.HasPrefix(name, modelPrefix) && !want[name] {
+			return fmt.Errorf("variable %s is not in the model (the checkpoint is of another model or config)", strings.TrimPrefix(name, modelPrefix))
+		}
+	}
+	for _, dst := range model {
+		torch.CopyInto(dst.Tensor, byName[dst.Name])
 	}
 	return nil
 }

@@ -162,3 +162,16 @@ func TestAverageCheckpoints(t *testing.T) {
 		t.Errorf("averaging different models: %v", err)
 	}
 }
+
+func TestLoadCheckpointRefusesExtraVariables(t *testing.T) {
+	m := newTinyModel(t, 1)
+	path := filepath.Join(t.TempDir(), "big.pt")
+	if err := SaveCheckpoint(path, m.vs, nil, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	small := nn.NewVarStore(gotch.CPU)
+	small.Root().MustZeros("w", []int64{4, 3})
+	if _, err := LoadCheckpoint(path, small, nil); err == nil || !strings.Contains(err.Error(), "variable running is not in the model") {
+		t.Errorf("a checkpoint with more variables than the model: %v", err)
+	}
+}

@@ -78,8 +78,19 @@ type ScheduleConfig struct {
 
 // Build validates the config and returns its schedule.
 func (c ScheduleConfig) Build() (Schedule, error) {
-	if c.LR <= 0 || math.IsNaN(c.LR) {
-		return nil, fmt.Errorf("schedule lr = %g: want > 0", c.LR)
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return nil, fmt.Errorf("schedule lr = %g: want a finite rate > 0", c.LR)
+	}
+	for _, v := range []struct {
+		key string
+		val float64
+	}{{"warmup_lr", c.WarmupLR}, {"min_lr", c.MinLR}, {"gamma", c.Gamma}} {
+		if !(v.val >= 0) || math.IsInf(v.val, 0) {
+			return nil, fmt.Errorf("schedule %s = %g: want a finite value >= 0", v.key, v.val)
+		}
+	}
+	if c.Warmup < 0 {
+		return nil, fmt.Errorf("schedule warmup = %d: want >= 0", c.Warmup)
 	}
 	switch c.Name {
 	case "inverse_sqrt":

@@ -86,6 +86,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "layers", "--format", "xml"}, `format "xml": want one of text, markdown, csv, json`},
 		{[]string{"--threads", "-2", "version"}, "--threads: threads = -2"},
 		{[]string{"version", "--nope"}, "unknown flag: --nope"},
+		{[]string{"version", "extra"}, `unknown command "extra"`},
+		{[]string{"run"}, "requires at least 1 arg"},
+		{[]string{"--threads", "100000", "version"}, "up to 1024"},
+		{[]string{"run", "--format", "xml", "../../recipes/toy-rsln.toml"}, `--format "xml"`},
 	}
 	for _, c := range cases {
 		_, err := runZoo(t, "", c.args...)

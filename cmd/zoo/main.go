@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,8 +76,30 @@ func newRootCmd() *cobra.Command {
 	for _, f := range commandFactories {
 		root.AddCommand(f())
 	}
+	markArgErrors(root)
 	return root
 }
+
+// markArgErrors makes argument-count errors usage errors (exit 2), as
+// flag errors are, throughout the command tree.
+func markArgErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markArgErrors(sub)
+	}
+}
+
+// libtorch keeps grad mode and the last error per OS thread, so every
+// call into it must come from one thread: the main goroutine is pinned to
+// the main thread, and libtorch is only called from it.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	reexecTuned()
@@ -86,7 +109,8 @@ func main() {
 	}
 	fmt.Fprintln(os.Stderr, "zoo:", err)
 	var u usageError
-	if errors.As(err, &u) {
+	// cobra reports missing required flags as a plain error.
+	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "required flag") {
 		os.Exit(2)
 	}
 	os.Exit(1)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -47,6 +48,20 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 	defer stop()
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if !slices.Contains(report.Formats, opts.format) {
+		return usageError{fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(report.Formats, ", "))}
+	}
+	dirs := map[string]string{}
+	for _, path := range recipes { // every recipe is checked before any trains
+		r, _, err := experiment.LoadTranslation(path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot})
+		if err != nil {
+			return err
+		}
+		if other, dup := dirs[r.RunDir]; dup {
+			return fmt.Errorf("recipes %s and %s would share the run folder %s: give them different names or run_dir", other, path, r.RunDir)
+		}
+		dirs[r.RunDir] = path
 	}
 	v := currentVersion()
 	env := experiment.Env{Zoo: v.Zoo, Commit: v.Commit, Go: runtime.Version(), Command: os.Args}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,12 @@ func translate(cmd *cobra.Command, o translateOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if o.beam < 0 || (o.lenpen < 0 && o.lenpen != -1) || math.IsNaN(o.lenpen) || math.IsInf(o.lenpen, 0) {
+		return usageError{fmt.Errorf("--beam %d --lenpen %v: want a beam >= 1 (0: the run's) and a finite length penalty >= 0", o.beam, o.lenpen)}
+	}
+	if st, err := os.Stat(o.checkpoint); err != nil || st.IsDir() {
+		return fmt.Errorf("--checkpoint %s: not a checkpoint file (give RUN/checkpoint_best.pt, RUN/checkpoint_last.pt, ...)", o.checkpoint)
+	}
 	p, err := nmt.LoadPipeline(filepath.Dir(o.checkpoint), filepath.Base(o.checkpoint), device)
 	if err != nil {
 		return err
@@ -68,9 +75,12 @@ func translate(cmd *cobra.Command, o translateOptions) error {
 	if err != nil {
 		return err
 	}
-	out, err := p.TranslateLines(lines)
+	out, truncated, err := p.TranslateLines(lines)
 	if err != nil {
 		return err
+	}
+	if truncated > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "zoo: %d input lines were longer than the model's max_positions and were cut to fit\n", truncated)
 	}
 	w := bufio.NewWriter(cmd.OutOrStdout())
 	for _, l := range out {
@@ -115,6 +125,11 @@ averages that folder's last 5 epoch checkpoints.`,
 			}
 			if len(paths) == 0 {
 				return fmt.Errorf("average: no epoch checkpoints in %s", args[0])
+			}
+			for _, p := range paths {
+				if filepath.Clean(p) == filepath.Clean(out) {
+					return usageError{fmt.Errorf("average: -o %s is one of the inputs; write the average elsewhere", out)}
+				}
 			}
 			if err := train.AverageCheckpoints(paths, out); err != nil {
 				return err

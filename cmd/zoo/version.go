@@ -13,9 +13,13 @@ import (
 
 func init() { addCommand(newVersionCmd) }
 
-// Version is zoo's release; a build can override it with
-// -ldflags "-X main.Version=...".
-var Version = "0.1.0-dev"
+// Version is zoo's release and Commit the git commit it was built from;
+// the Makefile sets Commit with -ldflags "-X main.Commit=...", and builds
+// without it fall back to the VCS stamp Go records (when it has one).
+var (
+	Version = "0.1.0-dev"
+	Commit  = ""
+)
 
 // versionInfo is what `zoo version` reports.
 type versionInfo struct {
@@ -26,8 +30,8 @@ type versionInfo struct {
 }
 
 func currentVersion() versionInfo {
-	v := versionInfo{Zoo: Version, Go: runtime.Version(), Info: torch.Describe()}
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	v := versionInfo{Zoo: Version, Commit: Commit, Go: runtime.Version(), Info: torch.Describe()}
+	if bi, ok := debug.ReadBuildInfo(); ok && v.Commit == "" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
 				v.Commit = s.Value
