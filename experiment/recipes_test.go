@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 	"github.com/zoo-nn/zoo/nmt"
 	"github.com/zoo-nn/zoo/train"
 )
@@ -64,7 +65,7 @@ func TestRecipeErrorsNameTheKey(t *testing.T) {
 		{[]string{"name=../x"}, "path separators"},
 		{[]string{"threads=-1"}, "threads = -1"},
 	}
-	if _, err := os.Stat("../../shared/data/toy-deen"); err == nil || os.Getenv("ZOO_DATA") != "" {
+	if _, err := os.Stat(filepath.Join(sharedtest.Dir(), "data", "toy-deen")); err == nil {
 		t.Setenv("ZOO_DATA", sharedData(t))
 		cases = append(cases, struct {
 			sets []string
@@ -81,15 +82,8 @@ func TestRecipeErrorsNameTheKey(t *testing.T) {
 
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ZOO_SHARED")
-	if dir == "" {
-		dir = "../../shared"
-	}
-	data := filepath.Join(dir, "data")
-	if _, err := os.Stat(filepath.Join(data, "toy-deen")); err != nil {
-		t.Skipf("no shared data at %s: %v", data, err)
-	}
-	return data
+	sharedtest.Path(t, "data/toy-deen")
+	return sharedtest.Path(t, "data")
 }
 
 // TestToyRecipeEndToEnd runs the toy recipe for real (train, checkpoint,

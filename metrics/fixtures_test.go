@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 )
 
 // fixtureRef is the reference all systems in expected.tsv are scored against.
@@ -17,15 +19,8 @@ const fixtureRef = "newstest2017-ende-ref.de"
 // fixtures skip when they are absent; they are never copied into the repo.
 func fixtureDir(tb testing.TB) string {
 	tb.Helper()
-	shared := os.Getenv("ZOO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	dir := filepath.Join(shared, "fixtures", "bleu")
-	if _, err := os.Stat(filepath.Join(dir, "expected.tsv")); err != nil {
-		tb.Skipf("BLEU fixtures not found in %s (set ZOO_SHARED to the shared directory): %v", dir, err)
-	}
-	return dir
+	sharedtest.Path(tb, "fixtures/bleu/expected.tsv")
+	return sharedtest.Path(tb, "fixtures/bleu")
 }
 
 // readFixture reads one fixture file as sacreBLEU's command line would.

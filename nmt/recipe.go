@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/zoo-nn/zoo/layers"
 	"github.com/zoo-nn/zoo/train"
 )
 
@@ -70,6 +71,11 @@ func DefaultRecipe(preset string) (Recipe, error) {
 
 // Validate checks every section.
 func (r Recipe) Validate() error {
+	// The top-level residual first, so that a bad name or parameter is
+	// reported once, under its own key, not once per stack.
+	if _, err := layers.Variants.Build(r.Residual, r.ResidualParams); err != nil {
+		return fmt.Errorf("residual: %w", err)
+	}
 	if err := r.Data.Validate(); err != nil {
 		return err
 	}

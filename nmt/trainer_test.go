@@ -2,7 +2,6 @@ package nmt
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 	"github.com/zoo-nn/zoo/torch"
 	"github.com/zoo-nn/zoo/train"
 )
@@ -17,14 +17,8 @@ import (
 // sharedDir finds ../shared (or $ZOO_SHARED) from the package folder.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ZOO_SHARED")
-	if dir == "" {
-		dir = "../../shared"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "data", "toy-deen")); err != nil {
-		t.Skipf("no shared data at %s (set ZOO_SHARED): %v", dir, err)
-	}
-	return dir
+	sharedtest.Path(t, "data/toy-deen")
+	return sharedtest.Dir()
 }
 
 func toyCorpus(t *testing.T) *Corpus {

@@ -109,7 +109,8 @@ type Pipeline struct {
 }
 
 // LoadPipeline rebuilds the model of the run in runDir and loads
-// checkpoint into it (a path, or a name inside runDir).
+// checkpoint into it (a path, or a name inside runDir; it may live
+// elsewhere, e.g. an average written by zoo average).
 func LoadPipeline(runDir, checkpoint string, device gotch.Device) (*Pipeline, error) {
 	run := train.RunDir{Path: runDir}
 	var r Recipe

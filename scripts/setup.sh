@@ -95,6 +95,6 @@ copy_gotch() {
 
 apt_packages
 copy_gotch
-log "building (the first build compiles libtorch's wrappers: 2-3 min on 2 cores)"
+log "building (2-3 min on 2 cores when libtorch's wrappers are not in the Go build cache yet)"
 (cd "$root" && go build github.com/sugarme/gotch/ts github.com/sugarme/gotch/nn ./...)
 log "done"

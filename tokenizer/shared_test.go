@@ -2,26 +2,15 @@ package tokenizer
 
 import (
 	"bufio"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 )
 
 // sharedPath locates a file of the project's shared data: $ZOO_SHARED if
 // set, else ../shared beside the repository root. Tests that need it skip
 // when it is absent, so the package still tests on a bare checkout.
-func sharedPath(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir := os.Getenv("ZOO_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared file %s not available (set ZOO_SHARED to the shared directory): %v", p, err)
-	}
-	return p
-}
+func sharedPath(tb testing.TB, rel string) string { return sharedtest.Path(tb, rel) }
 
 // readLines returns the lines of a shared text file, gzipped or not,
 // without their "\n".

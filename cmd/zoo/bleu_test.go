@@ -10,34 +10,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 )
 
 // bleuFixtures locates the shared BLEU fixtures ($ZOO_SHARED, else the
 // shared directory beside the repository) or skips the test.
 func bleuFixtures(t *testing.T) string {
 	t.Helper()
-	shared := os.Getenv("ZOO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "..", "shared")
-	}
-	dir := filepath.Join(shared, "fixtures", "bleu")
-	if _, err := os.Stat(filepath.Join(dir, "expected.tsv")); err != nil {
-		t.Skipf("BLEU fixtures not found in %s (set ZOO_SHARED to the shared directory): %v", dir, err)
-	}
-	return dir
+	sharedtest.Path(t, "fixtures/bleu/expected.tsv")
+	return sharedtest.Path(t, "fixtures/bleu")
 }
 
 // runBleuCLI runs `zoo` in-process and returns stdout and the error.
 func runBleuCLI(t *testing.T, stdin string, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetArgs(args)
-	root.SetIn(strings.NewReader(stdin))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.Execute()
-	return out.String(), err
+	out, _, err := zooIO(t, stdin, args...)
+	return out, err
 }
 
 // writeBleuFile writes lines (joined by newlines) into dir/name.

@@ -138,7 +138,7 @@ func newBPEApplyCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.codes, "codes", "c", "", "codes file written by `zoo bpe learn` or subword-nmt (required)")
+	f.StringVarP(&o.codes, "codes", "c", "", "codes file written by zoo bpe learn or subword-nmt (required)")
 	f.StringVarP(&o.separator, "separator", "s", tokenizer.DefaultSeparator, "separator after a non-final subword")
 	f.IntVarP(&o.merges, "merges", "m", 0, "use only the first N merges (0: all)")
 	f.StringSliceVar(&o.glossaries, "glossaries", nil, "comma-separated regular expressions for words that are never split")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zoo-nn/zoo/internal/sharedtest"
 )
 
 // zooIO runs the CLI in-process with stdin, returning stdout, stderr and
@@ -26,18 +28,7 @@ func zooIO(t *testing.T, stdin string, args ...string) (string, string, error) {
 
 // bpeFixture returns the path of a subword-nmt fixture file, from
 // $ZOO_SHARED or ../shared beside the repository root, skipping when absent.
-func bpeFixture(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("ZOO_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	p := filepath.Join(dir, "fixtures", "bpe", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available (set ZOO_SHARED to the shared directory): %v", p, err)
-	}
-	return p
-}
+func bpeFixture(t *testing.T, name string) string { return sharedtest.Path(t, "fixtures/bpe/"+name) }
 
 func mustRead(t *testing.T, path string) string {
 	t.Helper()

@@ -22,10 +22,10 @@ func init() {
 }
 
 type translateOptions struct {
-	checkpoint, input, device string
-	beam                      int
-	lenpen                    float64
-	greedy                    bool
+	checkpoint, run, input, device string
+	beam                           int
+	lenpen                         float64
+	greedy                         bool
 }
 
 func newTranslateCmd() *cobra.Command {
@@ -39,11 +39,12 @@ func newTranslateCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file inside a run folder (required)")
+	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file, e.g. RUN/checkpoint_best.pt (required)")
+	f.StringVar(&o.run, "run", "", "run folder with config.json, dict.txt and codes.bpe (default: the checkpoint's folder)")
 	f.StringVarP(&o.input, "input", "i", "", "input file (default: standard input)")
 	f.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
 	f.IntVar(&o.beam, "beam", 0, "beam size (default: the run's eval.beam)")
-	f.Float64Var(&o.lenpen, "lenpen", -1, "length penalty (default: the run's eval.lenpen)")
+	f.Float64Var(&o.lenpen, "lenpen", -1, "length penalty; -1 keeps the run's eval.lenpen")
 	f.BoolVar(&o.greedy, "greedy", false, "greedy search instead of beam search")
 	_ = cmd.MarkFlagRequired("checkpoint")
 	return cmd
@@ -60,7 +61,11 @@ func translate(cmd *cobra.Command, o translateOptions) error {
 	if st, err := os.Stat(o.checkpoint); err != nil || st.IsDir() {
 		return fmt.Errorf("--checkpoint %s: not a checkpoint file (give RUN/checkpoint_best.pt, RUN/checkpoint_last.pt, ...)", o.checkpoint)
 	}
-	p, err := nmt.LoadPipeline(filepath.Dir(o.checkpoint), filepath.Base(o.checkpoint), device)
+	run := o.run
+	if run == "" {
+		run = filepath.Dir(o.checkpoint)
+	}
+	p, err := nmt.LoadPipeline(run, o.checkpoint, device)
 	if err != nil {
 		return err
 	}
