@@ -130,20 +130,7 @@ func padBytes(s []byte, class *byteClass) []byte {
 // pattern (first)(second). With lead false the replacement is "\1 \2 ",
 // with lead true it is " \1 \2".
 func splitPairs(s []byte, first, second *byteClass, lead bool) []byte {
-	out := make([]byte, 0, len(s)+len(s)/4)
-	for i := 0; i < len(s); i++ {
-		if i+1 < len(s) && first[s[i]] && second[s[i+1]] {
-			if lead {
-				out = append(out, ' ', s[i], ' ', s[i+1])
-			} else {
-				out = append(out, s[i], ' ', s[i+1], ' ')
-			}
-			i++
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return out
+	return splitPairsOf(s, func(b byte) bool { return first[b] }, func(b byte) bool { return second[b] }, lead)
 }
 
 func isNumber(r rune) bool     { return unicode.Is(unicode.N, r) }
@@ -165,7 +152,13 @@ func tokenizeIntl(line string) string {
 
 // splitRunePairs is splitPairs over runes.
 func splitRunePairs(s []rune, first, second func(rune) bool, lead bool) []rune {
-	out := make([]rune, 0, len(s)+len(s)/4)
+	return splitPairsOf(s, first, second, lead)
+}
+
+// splitPairsOf inserts the spaces of a (first)(second) pattern: "\1 \2 "
+// or, with lead, " \1 \2"; matches do not overlap, as with a regexp.
+func splitPairsOf[T byte | rune](s []T, first, second func(T) bool, lead bool) []T {
+	out := make([]T, 0, len(s)+len(s)/4)
 	for i := 0; i < len(s); i++ {
 		if i+1 < len(s) && first(s[i]) && second(s[i+1]) {
 			if lead {
