@@ -117,6 +117,9 @@ func (o *bleuOptions) check(cmd *cobra.Command) error {
 	}
 	o.smoothGiven = cmd.Flags().Changed("smooth-value")
 	if o.asJSON {
+		if o.format != "text" && o.format != "json" {
+			return usageError{fmt.Errorf("--json and --format %s disagree: give one", o.format)}
+		}
 		o.format = "json"
 	}
 	if o.format != "text" && o.format != "json" {

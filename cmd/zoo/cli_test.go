@@ -90,6 +90,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run"}, "requires at least 1 arg"},
 		{[]string{"--threads", "100000", "version"}, "up to 1024"},
 		{[]string{"run", "--format", "xml", "../../recipes/toy-rsln.toml"}, `--format "xml"`},
+		{[]string{"list", "layers", "--json", "--format", "csv"}, "--json and --format"},
+		{[]string{"translate", "--checkpoint", "x.pt", "--greedy", "--beam", "3"}, "--greedy and --beam 3"},
 	}
 	for _, c := range cases {
 		_, err := runZoo(t, "", c.args...)

@@ -28,6 +28,9 @@ func newListCmd() *cobra.Command {
 		Short: "List the residual variants, with formulas, parameters and references",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.json && cmd.Flags().Changed("format") {
+				return usageError{fmt.Errorf("--json and --format: give one (--json is the typed form; --format json the table's rows)")}
+			}
 			return listLayers(cmd.OutOrStdout(), opts)
 		},
 	}

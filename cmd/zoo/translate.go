@@ -58,6 +58,9 @@ func translate(cmd *cobra.Command, o translateOptions) error {
 	if o.beam < 0 || (o.lenpen < 0 && o.lenpen != -1) || math.IsNaN(o.lenpen) || math.IsInf(o.lenpen, 0) {
 		return usageError{fmt.Errorf("--beam %d --lenpen %v: want a beam >= 1 (0: the run's) and a finite length penalty >= 0", o.beam, o.lenpen)}
 	}
+	if o.greedy && o.beam > 0 {
+		return usageError{fmt.Errorf("--greedy and --beam %d: greedy search keeps one hypothesis; give one of them", o.beam)}
+	}
 	if st, err := os.Stat(o.checkpoint); err != nil || st.IsDir() {
 		return fmt.Errorf("--checkpoint %s: not a checkpoint file (give RUN/checkpoint_best.pt, RUN/checkpoint_last.pt, ...)", o.checkpoint)
 	}
