@@ -32,8 +32,7 @@ type ApplyOptions struct {
 type BPE struct {
 	sep     string
 	version [2]int
-	symID   map[string]int32
-	syms    []string
+	symbolTable
 	ranks   map[uint64]rankedMerge
 	gloss   []glossary
 	glossRe *regexp.Regexp
@@ -45,10 +44,10 @@ type rankedMerge struct{ rank, merged int32 }
 // NewBPE prepares c for segmentation.
 func NewBPE(c *Codes, opt ApplyOptions) (*BPE, error) {
 	b := &BPE{
-		sep:     opt.Separator,
-		version: c.Version,
-		symID:   map[string]int32{},
-		ranks:   map[uint64]rankedMerge{},
+		sep:         opt.Separator,
+		version:     c.Version,
+		symbolTable: newSymbolTable(),
+		ranks:       map[uint64]rankedMerge{},
 	}
 	if b.sep == "" {
 		b.sep = DefaultSeparator
@@ -71,12 +70,21 @@ func NewBPE(c *Codes, opt ApplyOptions) (*BPE, error) {
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
-func (b *BPE) sym(s string) int32 {
-	id, ok := b.symID[s]
+// symbolTable interns symbols as dense ids, for learning and applying.
+type symbolTable struct {
+	symID map[string]int32
+	syms  []string
+}
+
+func newSymbolTable() symbolTable { return symbolTable{symID: map[string]int32{}} }
+
+// sym returns the id of s, adding it if new.
+func (t *symbolTable) sym(s string) int32 {
+	id, ok := t.symID[s]
 	if !ok {
-		id = int32(len(b.syms))
-		b.syms = append(b.syms, s)
-		b.symID[s] = id
+		id = int32(len(t.syms))
+		t.syms = append(t.syms, s)
+		t.symID[s] = id
 	}
 	return id
 }

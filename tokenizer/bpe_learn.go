@@ -58,8 +58,7 @@ var ErrNoPairs = errors.New("learn bpe: no symbol pairs in the vocabulary")
 // pruned entries restart from zero), and index maps a pair to the words
 // that hold it. A lazy max-heap replaces its linear max() over stats.
 type learner struct {
-	syms  []string
-	symID map[string]int32
+	symbolTable
 
 	words [][]int32
 	freqs []int
@@ -115,7 +114,7 @@ func (s *pairStats) set(p int32, c int) bool {
 }
 
 func newLearner(v Vocab) *learner {
-	l := &learner{symID: map[string]int32{}, pairID: map[uint64]int32{}}
+	l := &learner{symbolTable: newSymbolTable(), pairID: map[uint64]int32{}}
 	for w, f := range v {
 		rs := []rune(w)
 		syms := make([]int32, len(rs))
@@ -150,16 +149,6 @@ func newLearner(v Vocab) *learner {
 // subword-nmt's pattern: Go's unicode.IsSpace plus four separators.
 func isPySpace(r rune) bool {
 	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
-}
-
-func (l *learner) sym(s string) int32 {
-	id, ok := l.symID[s]
-	if !ok {
-		id = int32(len(l.syms))
-		l.syms = append(l.syms, s)
-		l.symID[s] = id
-	}
-	return id
 }
 
 func (l *learner) pair(a, b int32) int32 {
