@@ -37,8 +37,26 @@ type Residual interface {
 
 // Features describes the tensors a residual sees.
 type Features struct {
-	Dim     int64 // feature (channel) count C
+	Dim     int64 // feature (channel) count C of the block's output (and of x when Shortcut is nil)
 	Spatial bool  // false: [..., C] (sequences); true: [B, C, H, W] (images)
+	// Shortcut is the skip path S of a block whose output differs in
+	// shape from its input (a ResNet's downsampling block: zero-padded
+	// subsampling or a 1x1 projection); nil means the identity. Every
+	// variant puts S(x) where its formula says x: λ·S(x) + F(x), and
+	// Pre-LN's S(LN(x)) + F(LN(x)), as pre-activation ResNets share the
+	// pre-activation between both paths.
+	Shortcut Sublayer
+	// InDim is the channel count of x when Shortcut changes it (0: Dim).
+	// Only variants that normalize the block input (pre-ln) need it.
+	InDim int64
+}
+
+// inDim is the channel count of the block input.
+func (f Features) inDim() int64 {
+	if f.InDim > 0 {
+		return f.InDim
+	}
+	return f.Dim
 }
 
 // Builder makes one residual for one block, with its parameters (if any)

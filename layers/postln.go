@@ -10,6 +10,7 @@ import (
 // PostLN is the original Transformer's block: y = LN(x + F(x)).
 type PostLN struct {
 	Norm Norm // variables under "norm"
+	skip shortcut
 }
 
 func init() {
@@ -23,7 +24,7 @@ func init() {
 			ns := normFrom(v)
 			return func(p *nn.Path, f Features) (Residual, error) {
 				n, err := ns.build(p.Sub("norm"), f)
-				return PostLN{Norm: n}, err
+				return PostLN{Norm: n, skip: shortcut{f.Shortcut}}, err
 			}, nil
 		},
 	})
@@ -31,7 +32,7 @@ func init() {
 
 // Forward returns LN(x + F(x)).
 func (b PostLN) Forward(x *ts.Tensor, f Sublayer, train bool) *ts.Tensor {
-	return normed(b.Norm, skipAdd(x, f(x), 1), train)
+	return normed(b.Norm, b.skip.join(x, f(x), 1), train)
 }
 
 // FinalNorm is false.

@@ -13,6 +13,7 @@ import (
 // of these needs a final norm before its head.
 type PreLN struct {
 	Norm Norm // variables under "norm"
+	skip shortcut
 }
 
 func init() {
@@ -25,19 +26,24 @@ func init() {
 		New: func(v registry.Values) (Builder, error) {
 			ns := normFrom(v)
 			return func(p *nn.Path, f Features) (Residual, error) {
-				n, err := ns.build(p.Sub("norm"), f)
-				return PreLN{Norm: n}, err
+				in := f
+				in.Dim = f.inDim() // the norm sees the block input
+				n, err := ns.build(p.Sub("norm"), in)
+				return PreLN{Norm: n, skip: shortcut{f.Shortcut}}, err
 			}, nil
 		},
 	})
 }
 
-// Forward returns x + F(LN(x)).
+// Forward returns x + F(LN(x)), or S(LN(x)) + F(LN(x)) with a shortcut.
 func (b PreLN) Forward(x *ts.Tensor, f Sublayer, train bool) *ts.Tensor {
 	n := b.Norm.Forward(x, train)
+	defer torch.Free(n)
 	fx := f(n)
-	torch.Free(n)
-	return skipAdd(x, fx, 1)
+	if b.skip.apply == nil {
+		return skipAdd(x, fx, 1)
+	}
+	return b.skip.join(n, fx, 1)
 }
 
 // FinalNorm is true: the sum x + F(·) is never normalized inside a block.

@@ -20,6 +20,7 @@ import (
 // K = 0..λ-1) unless shared_norm is set ("norm").
 type RSkipLN struct {
 	Norms []Norm // one per step; all the same Norm when shared
+	skip  shortcut
 }
 
 func init() {
@@ -50,7 +51,7 @@ func newRSkipLN(v registry.Values) (Builder, error) {
 			for k := range norms {
 				norms[k] = n
 			}
-			return RSkipLN{Norms: norms}, nil
+			return RSkipLN{Norms: norms, skip: shortcut{f.Shortcut}}, nil
 		}
 		for k := range norms {
 			n, err := ns.build(p.Sub("norms").Sub(fmt.Sprint(k)), f)
@@ -59,15 +60,18 @@ func newRSkipLN(v registry.Values) (Builder, error) {
 			}
 			norms[k] = n
 		}
-		return RSkipLN{Norms: norms}, nil
+		return RSkipLN{Norms: norms, skip: shortcut{f.Shortcut}}, nil
 	}, nil
 }
 
-// Forward returns f_λ.
+// Forward returns f_λ (with S(x) for x when the block has a shortcut).
 func (r RSkipLN) Forward(x *ts.Tensor, f Sublayer, train bool) *ts.Tensor {
-	y := normed(r.Norms[0], skipAdd(x, f(x), 1), train)
+	fx := f(x)
+	sx, release := r.skip.of(x)
+	defer release()
+	y := normed(r.Norms[0], skipAdd(sx, fx, 1), train)
 	for _, n := range r.Norms[1:] {
-		y = normed(n, skipAdd(x, y, 1), train)
+		y = normed(n, skipAdd(sx, y, 1), train)
 	}
 	return y
 }

@@ -10,7 +10,10 @@ import (
 // Scaled is the paper's expanded skip: y = λ·x + F(x), λ a fixed scalar.
 // Without normalization a stack of L such blocks carries λ^(L-l)·x_l, so
 // gradients explode (λ > 1) or vanish (λ < 1) with depth.
-type Scaled struct{ Lambda float64 }
+type Scaled struct {
+	Lambda float64
+	skip   shortcut
+}
 
 var lambdaParam = registry.Param{Name: "lambda", Kind: registry.Float, Default: 1.0,
 	Doc: "λ, the fixed scale of the skip path"}
@@ -23,15 +26,17 @@ func init() {
 		Reference:   refLiu2020,
 		Params:      []registry.Param{lambdaParam},
 		New: func(v registry.Values) (Builder, error) {
-			s := Scaled{Lambda: v.Float("lambda")}
-			return func(*nn.Path, Features) (Residual, error) { return s, nil }, nil
+			lambda := v.Float("lambda")
+			return func(_ *nn.Path, f Features) (Residual, error) {
+				return Scaled{Lambda: lambda, skip: shortcut{f.Shortcut}}, nil
+			}, nil
 		},
 	})
 }
 
 // Forward returns λ·x + F(x).
 func (s Scaled) Forward(x *ts.Tensor, f Sublayer, _ bool) *ts.Tensor {
-	return skipAdd(x, f(x), s.Lambda)
+	return s.skip.join(x, f(x), s.Lambda)
 }
 
 // FinalNorm is false.

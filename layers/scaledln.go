@@ -12,6 +12,7 @@ import (
 type ScaledLN struct {
 	Lambda float64
 	Norm   Norm // variables under "norm"
+	skip   shortcut
 }
 
 func init() {
@@ -25,7 +26,7 @@ func init() {
 			lambda, ns := v.Float("lambda"), normFrom(v)
 			return func(p *nn.Path, f Features) (Residual, error) {
 				n, err := ns.build(p.Sub("norm"), f)
-				return ScaledLN{Lambda: lambda, Norm: n}, err
+				return ScaledLN{Lambda: lambda, Norm: n, skip: shortcut{f.Shortcut}}, err
 			}, nil
 		},
 	})
@@ -33,7 +34,7 @@ func init() {
 
 // Forward returns LN(λ·x + F(x)).
 func (s ScaledLN) Forward(x *ts.Tensor, f Sublayer, train bool) *ts.Tensor {
-	return normed(s.Norm, skipAdd(x, f(x), s.Lambda), train)
+	return normed(s.Norm, s.skip.join(x, f(x), s.Lambda), train)
 }
 
 // FinalNorm is false: every block's output is already normalized.
