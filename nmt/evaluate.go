@@ -1,7 +1,6 @@
 package nmt
 
 import (
-	"encoding/json"
 	"math"
 
 	"github.com/zoo-nn/zoo/torch"
@@ -51,12 +50,4 @@ func evalBatch(m *Model, data []Example, idx []int, epsilon float64) (loss, nll 
 	n, err := NLLLoss(logits, b.Target, m.cfg.PaddingIdx)
 	torch.Check(err)
 	return torch.Float(l), torch.Float(n), b.TgtTokens
-}
-
-// structMap turns a JSON-tagged struct into a map for the metrics log.
-func structMap(v any) map[string]any {
-	raw, _ := json.Marshal(v)
-	out := map[string]any{}
-	_ = json.Unmarshal(raw, &out)
-	return out
 }

@@ -2,7 +2,6 @@ package nmt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -57,7 +56,7 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 		return res, err
 	}
 	run := train.RunDir{Path: r.RunDir}
-	if finished(run, r) {
+	if run.Finished(r) {
 		if err := run.ReadJSON(train.DoneFile, &res); err == nil {
 			fmt.Fprintf(out, "%s: finished earlier (%s); not training again\n", r.Name, run.File(train.DoneFile))
 			return res, nil
@@ -117,17 +116,6 @@ func identity(r Recipe) Recipe {
 	r.Eval = EvalConfig{}
 	r.Name, r.RunDir = "", "" // a run folder may be moved or named another way
 	return r
-}
-
-// finished reports whether run holds a completed run of exactly r.
-func finished(run train.RunDir, r Recipe) bool {
-	var old Recipe
-	if !run.Exists(train.DoneFile) || run.ReadJSON(train.ConfigFile, &old) != nil {
-		return false
-	}
-	a, errA := json.Marshal(old)
-	b, errB := json.Marshal(r)
-	return errA == nil && errB == nil && string(a) == string(b)
 }
 
 func reportCorpus(out io.Writer, c *Corpus) {
@@ -217,7 +205,7 @@ func chooseCheckpoint(e EvalConfig, run train.RunDir) (string, error) {
 	case "last":
 		return run.File(train.LastCheckpoint), nil
 	case "average":
-		all := EpochCheckpoints(run)
+		all := run.EpochCheckpoints()
 		if len(all) > e.AverageLast {
 			all = all[len(all)-e.AverageLast:]
 		}

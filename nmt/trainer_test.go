@@ -81,7 +81,7 @@ func TestTrainCheckpointResume(t *testing.T) {
 	if len(stats) != 2 || !(stats[1].ValidLoss < stats[0].ValidLoss) || !(stats[1].TrainLoss < stats[0].TrainLoss) {
 		t.Fatalf("losses did not fall: %+v", stats)
 	}
-	for _, f := range []string{train.LastCheckpoint, train.BestCheckpoint, EpochCheckpoint(1), EpochCheckpoint(2), train.MetricsFile} {
+	for _, f := range []string{train.LastCheckpoint, train.BestCheckpoint, train.EpochCheckpoint(1), train.EpochCheckpoint(2), train.MetricsFile} {
 		if !run.Exists(f) {
 			t.Errorf("run folder lacks %s", f)
 		}
@@ -95,8 +95,8 @@ func TestTrainCheckpointResume(t *testing.T) {
 	if len(more) != 1 || more[0].Epoch != 3 || more[0].Updates <= stats[1].Updates {
 		t.Fatalf("resume did not continue at epoch 3: %+v", more)
 	}
-	if len(EpochCheckpoints(run)) != 2 {
-		t.Errorf("keep_last = 2 kept %v", EpochCheckpoints(run))
+	if len(run.EpochCheckpoints()) != 2 {
+		t.Errorf("keep_last = 2 kept %v", run.EpochCheckpoints())
 	}
 }
 
@@ -127,10 +127,10 @@ func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
 	if err := tr2.setup(); err != nil {
 		t.Fatal(err)
 	}
-	if tr2.meta.Updates != 3 || tr2.meta.Batch != 3 || tr2.meta.Epoch != 0 {
-		t.Fatalf("resumed at %+v, want update 3, batch 3 of epoch 1", tr2.meta)
+	if tr2.sess.Meta.Updates != 3 || tr2.sess.Meta.Batch != 3 || tr2.sess.Meta.Epoch != 0 {
+		t.Fatalf("resumed at %+v, want update 3, batch 3 of epoch 1", tr2.sess.Meta)
 	}
-	tr2.log.Close()
+	tr2.sess.Close()
 }
 
 // TestTimeBudgetStopsAndCounts: max_minutes alone stops a run, the stop
@@ -159,7 +159,7 @@ func TestTimeBudgetStopsAndCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(more) != 0 || tr2.priorSeconds < 0.2 {
-		t.Errorf("the resumed run trained again (%+v) or lost the time spent (%.2f s)", more, tr2.priorSeconds)
+	if len(more) != 0 || tr2.sess.TrainedSeconds() < 0.2 {
+		t.Errorf("the resumed run trained again (%+v) or lost the time spent (%.2f s)", more, tr2.sess.TrainedSeconds())
 	}
 }

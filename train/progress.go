@@ -44,9 +44,15 @@ func NewProgress(w io.Writer, total int64, desc, unit string) *Progress {
 
 // Step advances the bar by one step that processed items units and shows
 // the running loss and learning rate.
-func (p *Progress) Step(items int64, loss, lr float64) {
+func (p *Progress) Step(items int64, loss, lr float64) { p.StepWith(items, loss, lr, "") }
+
+// StepWith is Step with more to show after the loss (e.g. "acc 91.2%").
+func (p *Progress) StepWith(items int64, loss, lr float64, extra string) {
 	p.items += items
-	p.bar.Describe(fmt.Sprintf("loss %.3f lr %.2e %s", loss, lr, p.Rate()))
+	if extra != "" {
+		extra += " "
+	}
+	p.bar.Describe(fmt.Sprintf("loss %.3f %slr %.2e %s", loss, extra, lr, p.Rate()))
 	_ = p.bar.Add(1)
 }
 

@@ -64,16 +64,57 @@ func (s Cosine) LR(update int64) float64 {
 	return s.MinLR + 0.5*(s.BaseLR-s.MinLR)*(1+math.Cos(math.Pi*frac))
 }
 
+// OneCycle is a linear one-cycle policy: from InitLR up to PeakLR over
+// Warmup updates, then linearly down to MinLR at Total, MinLR after.
+type OneCycle struct {
+	InitLR, PeakLR, MinLR float64
+	Warmup, Total         int64
+}
+
+// LR implements Schedule.
+func (s OneCycle) LR(update int64) float64 {
+	if update <= s.Warmup && s.Warmup > 0 {
+		return s.InitLR + (s.PeakLR-s.InitLR)*float64(update)/float64(s.Warmup)
+	}
+	frac := math.Min(float64(update-s.Warmup)/float64(max(s.Total-s.Warmup, 1)), 1)
+	return s.PeakLR + (s.MinLR-s.PeakLR)*frac
+}
+
+// Schedule units: the update counts of a ScheduleConfig (warmup,
+// milestones, total) are optimizer updates or epochs.
+const (
+	UnitUpdate = "update"
+	UnitEpoch  = "epoch"
+)
+
 // ScheduleConfig selects and parameterizes a schedule from a recipe.
 type ScheduleConfig struct {
-	Name       string  `mapstructure:"name"`       // inverse_sqrt | multistep | cosine | fixed
+	Name       string  `mapstructure:"name"`       // inverse_sqrt | multistep | cosine | onecycle | fixed
+	Unit       string  `mapstructure:"unit"`       // what warmup, milestones and total count: "update" (default) or "epoch"
 	LR         float64 `mapstructure:"lr"`         // peak (inverse_sqrt), base (multistep, cosine) or fixed rate
 	Warmup     int64   `mapstructure:"warmup"`     // warm-up updates
 	WarmupLR   float64 `mapstructure:"warmup_lr"`  // inverse_sqrt: start of the ramp (default 1e-7); multistep: the constant warm-up rate
 	Milestones []int64 `mapstructure:"milestones"` // multistep: updates at which the rate is multiplied by gamma
 	Gamma      float64 `mapstructure:"gamma"`      // multistep factor, e.g. 0.1
-	MinLR      float64 `mapstructure:"min_lr"`     // cosine floor
-	Total      int64   `mapstructure:"total"`      // cosine: updates to anneal over
+	MinLR      float64 `mapstructure:"min_lr"`     // cosine floor, onecycle's final rate
+	Total      int64   `mapstructure:"total"`      // cosine, onecycle: updates to anneal over
+}
+
+// InUpdates converts a schedule given in epochs to updates, with
+// perEpoch updates an epoch; one given in updates is returned as is.
+func (c ScheduleConfig) InUpdates(perEpoch int64) ScheduleConfig {
+	if c.Unit != UnitEpoch {
+		return c
+	}
+	c.Unit = UnitUpdate
+	c.Warmup *= perEpoch
+	c.Total *= perEpoch
+	ms := make([]int64, len(c.Milestones))
+	for i, m := range c.Milestones {
+		ms[i] = m * perEpoch
+	}
+	c.Milestones = ms
+	return c
 }
 
 // Build validates the config and returns its schedule.
@@ -92,6 +133,9 @@ func (c ScheduleConfig) Build() (Schedule, error) {
 	if c.Warmup < 0 {
 		return nil, fmt.Errorf("schedule warmup = %d: want >= 0", c.Warmup)
 	}
+	if c.Unit != "" && c.Unit != UnitUpdate && c.Unit != UnitEpoch {
+		return nil, fmt.Errorf("schedule unit = %q: want %q or %q", c.Unit, UnitUpdate, UnitEpoch)
+	}
 	switch c.Name {
 	case "inverse_sqrt":
 		if c.Warmup < 1 {
@@ -108,8 +152,13 @@ func (c ScheduleConfig) Build() (Schedule, error) {
 			return nil, fmt.Errorf("cosine schedule: total = %d, want >= 1", c.Total)
 		}
 		return Cosine{BaseLR: c.LR, MinLR: c.MinLR, Total: c.Total, Warmup: c.Warmup}, nil
+	case "onecycle":
+		if c.Total <= c.Warmup {
+			return nil, fmt.Errorf("onecycle schedule: total = %d must exceed warmup = %d", c.Total, c.Warmup)
+		}
+		return OneCycle{InitLR: c.WarmupLR, PeakLR: c.LR, MinLR: c.MinLR, Warmup: c.Warmup, Total: c.Total}, nil
 	case "fixed":
 		return Cosine{BaseLR: c.LR, MinLR: c.LR, Total: 1}, nil
 	}
-	return nil, fmt.Errorf("schedule %q: want inverse_sqrt, multistep, cosine or fixed", c.Name)
+	return nil, fmt.Errorf("schedule %q: want inverse_sqrt, multistep, cosine, onecycle or fixed", c.Name)
 }

@@ -128,7 +128,7 @@ averages that folder's last 5 epoch checkpoints.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			paths := args
 			if st, err := os.Stat(args[0]); err == nil && st.IsDir() && len(args) == 1 {
-				all := nmt.EpochCheckpoints(train.RunDir{Path: args[0]})
+				all := train.RunDir{Path: args[0]}.EpochCheckpoints()
 				paths = all[max(0, len(all)-5):]
 			}
 			if len(paths) == 0 {
