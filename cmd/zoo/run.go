@@ -53,30 +53,35 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 		return usageError{fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(report.Formats, ", "))}
 	}
 	dirs := map[string]string{}
+	var loaded []experiment.Recipe
 	for _, path := range recipes { // every recipe is checked before any trains
-		r, _, err := experiment.LoadTranslation(path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot})
+		r, err := experiment.LoadRecipe(path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot})
 		if err != nil {
 			return err
 		}
-		if other, dup := dirs[r.RunDir]; dup {
-			return fmt.Errorf("recipes %s and %s would share the run folder %s: give them different names or run_dir", other, path, r.RunDir)
+		dir := r.Run().RunDir
+		if other, dup := dirs[dir]; dup {
+			return fmt.Errorf("recipes %s and %s would share the run folder %s: give them different names or run_dir", other, path, dir)
 		}
-		dirs[r.RunDir] = path
+		dirs[dir] = path
+		loaded = append(loaded, r)
 	}
 	v := currentVersion()
 	env := experiment.Env{Zoo: v.Zoo, Commit: v.Commit, Go: runtime.Version(), Command: os.Args}
 	out := cmd.ErrOrStderr()
 	var outcomes []experiment.Outcome
-	for _, path := range recipes {
-		o, err := experiment.RunRecipe(ctx, path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot, Out: out, Env: env})
+	for _, r := range loaded {
+		o, err := r.Execute(ctx, experiment.Options{Out: out, Env: env})
 		if err != nil {
 			return err
 		}
 		outcomes = append(outcomes, o)
 	}
-	fmt.Fprintln(cmd.OutOrStdout())
-	if err := experiment.TranslationTable(outcomes).Write(cmd.OutOrStdout(), opts.format); err != nil {
-		return usageError{fmt.Errorf("--format: %w", err)}
+	for _, t := range experiment.Tables(outcomes) {
+		fmt.Fprintln(cmd.OutOrStdout())
+		if err := t.Write(cmd.OutOrStdout(), opts.format); err != nil {
+			return usageError{fmt.Errorf("--format: %w", err)}
+		}
 	}
 	return nil
 }
