@@ -84,7 +84,7 @@ func TestToyRecipeEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	base := []string{"run_dir=" + filepath.Join(dir, "run"), "data.cache_dir=" + filepath.Join(dir, "prep"), "train.max_epochs=2"}
 	var log bytes.Buffer
-	o, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: base, Out: &log})
+	o, err := runOne(t, "../recipes/toy-rsln.toml", Options{Overrides: base, Out: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestToyRecipeEndToEnd(t *testing.T) {
 		}
 	}
 	more := append(append([]string{}, base[:2]...), "train.max_epochs=3")
-	o2, err := RunRecipe(context.Background(), "../recipes/toy-rsln.toml", Options{Overrides: more, Out: &log})
+	o2, err := runOne(t, "../recipes/toy-rsln.toml", Options{Overrides: more, Out: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestWMT14RecipeTrains(t *testing.T) {
 		"train.max_tokens=600", "train.max_updates=2", "eval.max_len_b=3", "eval.max_len_a=0",
 	}
 	var log bytes.Buffer
-	o, err := RunRecipe(context.Background(), "../recipes/wmt14-rsln.toml", Options{Overrides: sets, Out: &log})
+	o, err := runOne(t, "../recipes/wmt14-rsln.toml", Options{Overrides: sets, Out: &log})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -163,4 +163,17 @@ func TestWMT14RecipeTrains(t *testing.T) {
 	if r.Updates != 2 || r.NumParams < 40e6 || r.Residual != "rskip-ln" || !strings.Contains(r.BLEUSignature, "tok:13a") {
 		t.Fatalf("result %+v", r)
 	}
+}
+
+// runOne runs a recipe that declares no sweep.
+func runOne(t *testing.T, path string, opts Options) (Outcome, error) {
+	t.Helper()
+	os, err := RunRecipe(context.Background(), path, opts)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if len(os) != 1 {
+		t.Fatalf("%s: %d outcomes, want 1", path, len(os))
+	}
+	return os[0], nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/viper"
@@ -40,6 +41,7 @@ type Options struct {
 // task results is set.
 type Outcome struct {
 	Recipe         string
+	Group          string // rows of a table: outcomes of one group are aggregated over their seeds
 	Translation    *nmt.Result
 	Classification *vision.Result
 }
@@ -48,6 +50,7 @@ type Outcome struct {
 // Translation and Classification is set.
 type Recipe struct {
 	Path           string
+	Group          string // runs that differ only in their seed share it (a sweep's label less the seed; else the name)
 	Text           []byte // the file as written, copied into the run folder
 	Translation    *nmt.Recipe
 	Classification *vision.Recipe
@@ -61,36 +64,126 @@ func (r Recipe) Run() train.RunConfig {
 	return r.Classification.RunConfig
 }
 
-// RunRecipe loads the recipe at path, applies the overrides, validates
-// it and runs it.
-func RunRecipe(ctx context.Context, path string, opts Options) (Outcome, error) {
-	r, err := LoadRecipe(path, opts)
+// RunRecipe loads the recipe at path (a sweep: every combination),
+// applies the overrides, validates it and runs it.
+func RunRecipe(ctx context.Context, path string, opts Options) ([]Outcome, error) {
+	rs, err := LoadRecipes(path, opts)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
-	return r.Execute(ctx, opts)
+	var out []Outcome
+	for _, r := range rs {
+		o, err := r.Execute(ctx, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
-// LoadRecipe loads, completes and validates a recipe without running
-// it, so that every recipe of a command can be checked before the first
-// one trains for hours.
+// LoadRecipe loads, completes and validates a recipe that declares no
+// sweep, without running it.
 func LoadRecipe(path string, opts Options) (Recipe, error) {
-	r := Recipe{Path: path}
+	rs, err := LoadRecipes(path, opts)
+	if err != nil {
+		return Recipe{}, err
+	}
+	if len(rs) != 1 {
+		return Recipe{}, fmt.Errorf("recipe %s declares a sweep of %d runs; load it with LoadRecipes", path, len(rs))
+	}
+	return rs[0], nil
+}
+
+// LoadRecipes loads, completes and validates a recipe, or every
+// combination of the sweep it declares, without running them, so that
+// every run of a command is checked before the first one trains for
+// hours.
+func LoadRecipes(path string, opts Options) ([]Recipe, error) {
 	v, err := Load(path, opts.Overrides)
+	if err != nil {
+		return nil, err
+	}
+	combos, err := expandSweep(v, path)
+	if err != nil || combos == nil {
+		if err != nil {
+			return nil, err
+		}
+		r, err := loadOne(v, path, opts, combination{})
+		return []Recipe{r}, err
+	}
+	if err := checkSweepOverrides(combos, opts.Overrides, path); err != nil {
+		return nil, err
+	}
+	sweepName := sweepNameOf(v, path)
+	var out []Recipe
+	for _, c := range combos {
+		cv, err := Load(path, append(slices.Clone(opts.Overrides), c.overrides...))
+		if err != nil {
+			return nil, err
+		}
+		if cv.GetString("run_dir") == "" {
+			cv.Set("run_dir", sweepRunDir(opts.RunRoot, sweepName, c.label))
+		}
+		cv.Set("name", c.label)
+		r, err := loadOne(cv, path, opts, c)
+		if err != nil {
+			return nil, fmt.Errorf("%w (sweep combination %s)", err, c.label)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// sweepNameOf is the sweep folder's name: the recipe's name, else its file's.
+func sweepNameOf(v *viper.Viper, path string) string {
+	if n := v.GetString("name"); n != "" {
+		return n
+	}
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// checkSweepOverrides refuses a --set of a key the sweep varies: one of
+// the two would silently lose.
+func checkSweepOverrides(combos []combination, sets []string, path string) error {
+	for _, s := range sets {
+		key, _, _ := ParseOverride(s)
+		for _, o := range combos[0].overrides {
+			if k, _, _ := ParseOverride(o); k == key {
+				return fmt.Errorf("recipe %s: --set %s: the sweep varies %s; change the sweep instead", path, s, key)
+			}
+		}
+	}
+	return nil
+}
+
+// loadOne decodes one run's recipe from v; c is its sweep combination
+// (zero outside a sweep).
+func loadOne(v *viper.Viper, path string, opts Options, c combination) (Recipe, error) {
+	r, err := decodeTask(v, path, opts)
 	if err != nil {
 		return r, err
 	}
 	if r.Text, err = os.ReadFile(path); err != nil {
 		return r, fmt.Errorf("recipe %s: %w", path, err)
 	}
+	r.Group = c.group
+	if c.label == "" {
+		r.Group = r.Run().Name
+	}
+	return r, nil
+}
+
+func decodeTask(v *viper.Viper, path string, opts Options) (Recipe, error) {
+	r := Recipe{Path: path}
 	switch task := v.GetString("task"); task {
 	case "translation":
 		t, err := decodeTranslation(v, path, opts)
 		r.Translation = &t
 		return r, err
 	case "classification":
-		c, err := decodeClassification(v, path, opts)
-		r.Classification = &c
+		cl, err := decodeClassification(v, path, opts)
+		r.Classification = &cl
 		return r, err
 	case "":
 		return r, fmt.Errorf("recipe %s: no task key; want task = one of %s", path, strings.Join(Tasks, ", "))
@@ -154,7 +247,7 @@ func (r Recipe) Execute(ctx context.Context, opts Options) (Outcome, error) {
 		}
 	}
 	opts.Env.Runtime = torch.Describe()
-	o := Outcome{Recipe: r.Path}
+	o := Outcome{Recipe: r.Path, Group: r.Group}
 	var err error
 	if r.Translation != nil {
 		var res nmt.Result

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up zoo's build chain: libtorch + OpenBLAS from Debian (or an official
-# libtorch for CUDA), and a patched copy of gotch v0.9.1 in third_party/gotch.
+# libtorch for CUDA), a patched copy of gotch v0.9.1 in third_party/gotch, and
+# Fashion-MNIST (Debian's dataset-fashion-mnist, the vision recipes' default).
 #
 #   scripts/setup.sh               CPU, Debian's libtorch-dev 1.13.1
 #   LIBTORCH=/opt/libtorch scripts/setup.sh
@@ -22,7 +23,7 @@ need_apt=()
 dpkg_has() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 apt_packages() {
-	local pkgs=(libopenblas0-pthread)
+	local pkgs=(libopenblas0-pthread dataset-fashion-mnist)
 	[ -z "${LIBTORCH:-}" ] && pkgs+=(libtorch-dev)
 	[ "${ZOO_WITH_PYTORCH:-0}" = 1 ] && pkgs+=(python3-torch)
 	for p in "${pkgs[@]}"; do dpkg_has "$p" || need_apt+=("$p"); done

@@ -8,4 +8,8 @@ type RunConfig struct {
 	RunDir  string `mapstructure:"run_dir"` // run folder; default runs/<name>
 	Device  string `mapstructure:"device"`  // auto | cpu | cuda | cuda:N, default auto
 	Threads int    `mapstructure:"threads"` // intra-op threads (0 = one per core), default 0
+	// Sweep is the recipe's [sweep] section (experiment expands it into
+	// one run per combination). It is not part of a run's configuration:
+	// growing a sweep leaves its finished runs finished.
+	Sweep any `mapstructure:"sweep" json:"-"`
 }

@@ -55,16 +55,18 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 	dirs := map[string]string{}
 	var loaded []experiment.Recipe
 	for _, path := range recipes { // every recipe is checked before any trains
-		r, err := experiment.LoadRecipe(path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot})
+		rs, err := experiment.LoadRecipes(path, experiment.Options{Overrides: opts.sets, RunRoot: opts.runRoot})
 		if err != nil {
 			return err
 		}
-		dir := r.Run().RunDir
-		if other, dup := dirs[dir]; dup {
-			return fmt.Errorf("recipes %s and %s would share the run folder %s: give them different names or run_dir", other, path, dir)
+		for _, r := range rs {
+			dir := r.Run().RunDir
+			if other, dup := dirs[dir]; dup {
+				return fmt.Errorf("recipes %s and %s would share the run folder %s: give them different names or run_dir", other, path, dir)
+			}
+			dirs[dir] = path
 		}
-		dirs[dir] = path
-		loaded = append(loaded, r)
+		loaded = append(loaded, rs...)
 	}
 	v := currentVersion()
 	env := experiment.Env{Zoo: v.Zoo, Commit: v.Commit, Go: runtime.Version(), Command: os.Args}
