@@ -47,7 +47,7 @@ func ReadOutcomes(paths ...string) ([]Outcome, error) {
 	sort.Strings(dirs)
 	var out []Outcome
 	groups := map[string]string{} // config less seed -> label
-	taken := map[string]bool{}     // labels in use
+	taken := map[string]bool{}    // labels in use
 	for _, d := range dirs {
 		o, key, err := readRun(d)
 		if err != nil {
