@@ -83,6 +83,10 @@ func readRun(dir string) (Outcome, string, error) {
 	case "translation":
 		o.Translation = &nmt.Result{}
 		err = run.ReadJSON(train.DoneFile, o.Translation)
+		if d, ok := cfg["Data"].(map[string]any); ok {
+			str := func(k string) string { s, _ := d[k].(string); return s }
+			o.Data = translationData(str("Train"), str("Source"), str("Target"))
+		}
 	case "classification":
 		o.Classification = &vision.Result{}
 		err = run.ReadJSON(train.DoneFile, o.Classification)

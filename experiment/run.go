@@ -42,6 +42,7 @@ type Options struct {
 type Outcome struct {
 	Recipe         string
 	Group          string // rows of a table: outcomes of one group are aggregated over their seeds
+	Data           string // what the run trained on, e.g. "multi30k de→en" (plot titles); empty when unknown
 	Translation    *nmt.Result
 	Classification *vision.Result
 }
@@ -51,6 +52,7 @@ type Outcome struct {
 type Recipe struct {
 	Path           string
 	Group          string // runs that differ only in their seed share it (a sweep's label less the seed; else the name)
+	SweepDir       string // a sweep's combination: the sweep folder, parent of the combinations' run folders; else empty
 	Text           []byte // the file as written, copied into the run folder
 	Translation    *nmt.Recipe
 	Classification *vision.Recipe
@@ -130,6 +132,7 @@ func LoadRecipes(path string, opts Options) ([]Recipe, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w (sweep combination %s)", err, c.label)
 		}
+		r.SweepDir = filepath.Dir(r.Run().RunDir)
 		out = append(out, r)
 	}
 	return out, nil
@@ -250,6 +253,8 @@ func (r Recipe) Execute(ctx context.Context, opts Options) (Outcome, error) {
 	o := Outcome{Recipe: r.Path, Group: r.Group}
 	var err error
 	if r.Translation != nil {
+		d := r.Translation.Data
+		o.Data = translationData(d.Train, d.Source, d.Target)
 		var res nmt.Result
 		res, err = nmt.Run(ctx, *r.Translation, nmt.RunOptions{Out: opts.Out, RecipeText: r.Text, Env: opts.Env})
 		o.Translation = &res

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -85,5 +86,53 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 			return usageError{fmt.Errorf("--format: %w", err)}
 		}
 	}
+	writeRunPlots(out, loaded, outcomes, opts.runRoot)
 	return nil
+}
+
+// writeRunPlots draws the learning curves of the runs just made: a
+// sweep's into its sweep folder; all the runs together into the run
+// root, or into the run's own folder when there is one run (unless
+// they are one sweep's, already drawn). A failure is a warning: the
+// runs are done.
+func writeRunPlots(w io.Writer, loaded []experiment.Recipe, outcomes []experiment.Outcome, runRoot string) {
+	type target struct {
+		dir      string
+		outcomes []experiment.Outcome
+	}
+	var targets []target
+	sweeps := map[string]int{} // sweep folder -> index in targets
+	allSweep := true
+	for i, r := range loaded[:len(outcomes)] {
+		if r.SweepDir == "" {
+			allSweep = false
+			continue
+		}
+		k, ok := sweeps[r.SweepDir]
+		if !ok {
+			k = len(targets)
+			sweeps[r.SweepDir] = k
+			targets = append(targets, target{dir: r.SweepDir})
+		}
+		targets[k].outcomes = append(targets[k].outcomes, outcomes[i])
+	}
+	switch {
+	case allSweep && len(sweeps) == 1:
+	case len(outcomes) == 1:
+		targets = append(targets, target{loaded[0].Run().RunDir, outcomes})
+	default:
+		if runRoot == "" {
+			runRoot = "runs"
+		}
+		targets = append(targets, target{runRoot, outcomes})
+	}
+	for _, t := range targets {
+		paths, err := experiment.PlotCurves(t.outcomes, t.dir)
+		if len(paths) > 0 {
+			fmt.Fprintf(w, "learning curves: %s\n", strings.Join(paths, ", "))
+		}
+		if err != nil {
+			fmt.Fprintf(w, "zoo: warning: %v\n", err)
+		}
+	}
 }
