@@ -30,6 +30,40 @@ type Model struct {
 	decNorm *layerNorm
 	outW    *ts.Tensor // [TgtVocab, D], maybe the target embedding
 	pad     *ts.Scalar
+	probe   Probe // nil unless SetProbe installed one
+}
+
+// Probe observes the input of each block of a stack during a forward
+// pass, for analyses that need dL/dx_l (zoo analyze grads): it is called
+// with the block's index l (0-based) and its input x_l. x stays the
+// model's: a probe must neither free nor modify it, and to keep it past
+// the call (to take a gradient with respect to it after backward) it
+// keeps its own handle, torch.Must(x.ShallowClone()), and frees that.
+type Probe func(block int, x *ts.Tensor)
+
+// SetProbe makes every encoder pass (Forward, Encode, and so decoding)
+// call p with the input of each encoder layer, the embeddings being
+// layer 0's; nil, the default, removes it and costs nothing. A layer is
+// one block here: its self-attention and feed-forward residual joins
+// together.
+func (m *Model) SetProbe(p Probe) { m.probe = p }
+
+// BlockPrefixes returns the name prefix of each layer's variables in
+// the VarStore, encoder layers first: "encoder.layers.0.", ...,
+// "decoder.layers.0.", .... Embeddings, positions, final norms and the
+// output projection belong to no layer. (train.BlockGradNorms groups
+// gradients by these.)
+func (m *Model) BlockPrefixes() []string {
+	var out []string
+	for _, stack := range []struct {
+		name string
+		n    int
+	}{{"encoder", len(m.enc)}, {"decoder", len(m.dec)}} {
+		for i := range stack.n {
+			out = append(out, fmt.Sprintf("%s.layers.%d.", stack.name, i))
+		}
+	}
+	return out
 }
 
 // New validates cfg and creates the model's variables under p, named as
@@ -199,7 +233,10 @@ func (m *Model) encode(src *ts.Tensor, train bool) *EncoderOut {
 	shape := torch.Shape(src)
 	mask = torch.Must(mask.View([]int64{shape[0], 1, 1, shape[1]}, true))
 	x := m.encEmb.forward(src, train)
-	for _, l := range m.enc {
+	for i, l := range m.enc {
+		if m.probe != nil {
+			m.probe(i, x)
+		}
 		y := l.forward(x, mask, train)
 		torch.Free(x)
 		x = y

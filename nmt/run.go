@@ -110,9 +110,10 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 }
 
 // identity is the recipe less what only says when to stop (and how to
-// evaluate): a finished run resumes with a larger max_epochs.
+// evaluate or observe): a finished run resumes with a larger max_epochs.
 func identity(r Recipe) Recipe {
 	r.Train.MaxEpochs, r.Train.MaxUpdates, r.Train.MaxMinutes = 0, 0, 0
+	r.Train.GradStatsEvery = 0
 	r.Eval = EvalConfig{}
 	r.Name, r.RunDir = "", "" // a run folder may be moved or named another way
 	return r

@@ -28,6 +28,14 @@ type TrainConfig struct {
 	KeepLast       int                  `mapstructure:"keep_last"`       // epoch checkpoints kept for averaging, default 5
 	Adam           train.AdamConfig     `mapstructure:"adam"`            // [train.adam]
 	Schedule       train.ScheduleConfig `mapstructure:"schedule"`        // [train.schedule]
+	// GradStatsEvery logs, every N updates, the gradient norm of each
+	// layer's parameters (encoder.layers.K, then decoder.layers.K) and
+	// of all parameters, as the optimizer receives them (normalized by
+	// the target tokens, before clipping): a metrics.jsonl record
+	// {"event": "grads", "updates", "blocks", "block_names", "total"}.
+	// 0 (the default) is off. It only observes, so like max_epochs it is
+	// left out of the run's identity (and out of config.json when 0).
+	GradStatsEvery int64 `mapstructure:"grad_stats_every" json:",omitempty"`
 }
 
 // DefaultTrainConfig is fairseq's WMT recipe at a CPU-sized batch.
@@ -60,6 +68,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("train: clip_norm = %g, want >= 0", c.ClipNorm)
 	case c.KeepLast < 0:
 		return fmt.Errorf("train: keep_last = %d, want >= 0", c.KeepLast)
+	case c.GradStatsEvery < 0:
+		return fmt.Errorf("train: grad_stats_every = %d, want >= 0 (0 = off)", c.GradStatsEvery)
 	}
 	if err := c.Adam.Validate(); err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -200,6 +210,7 @@ func (t *Trainer) update(group [][]int) (loss float64, tokens int64, err error) 
 		loss, tokens = loss+l, tokens+n
 	}
 	scaleGrads(t.params, 1/float64(tokens))
+	torch.Check(t.logGradStats(t.sess.Meta.Updates + 1))
 	norm := train.ClipGradNorm(t.params, t.Cfg.ClipNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): training diverged", norm, loss/float64(tokens))
@@ -220,6 +231,20 @@ func (t *Trainer) backward(idx []int) (float64, int64) {
 	torch.Check(err)
 	torch.Check(loss.Backward())
 	return torch.Float(loss), b.TgtTokens
+}
+
+// logGradStats writes the per-layer gradient norms of update number
+// updates to the metrics log when grad_stats_every says so.
+func (t *Trainer) logGradStats(updates int64) error {
+	if t.Cfg.GradStatsEvery <= 0 || updates%t.Cfg.GradStatsEvery != 0 {
+		return nil
+	}
+	prefixes := t.Model.BlockPrefixes()
+	blocks, total, err := train.BlockGradNorms(t.params, prefixes)
+	if err != nil {
+		return fmt.Errorf("grad_stats_every: %w", err)
+	}
+	return t.sess.Log.Write(train.GradStatsRecord(updates, prefixes, blocks, total))
 }
 
 func scaleGrads(params []train.Param, f float64) {

@@ -29,6 +29,33 @@ type Model struct {
 	// finalReLU follows bn with ReLU (preresnet's BN-ReLU).
 	finalReLU bool
 	fcW, fcB  *ts.Tensor
+	names     []string // "layer1.0", ... of each block, in forward order
+	probe     Probe    // nil unless SetProbe installed one
+}
+
+// Probe observes the input of each residual block during a forward pass,
+// for analyses that need dL/dx_l (zoo analyze grads): it is called with
+// the block's index l (0-based, in forward order: layer1.0 first) and
+// its input x_l. x stays the model's: a probe must neither free nor
+// modify it, and to keep it past the call (to take a gradient with
+// respect to it after backward) it keeps its own handle,
+// torch.Must(x.ShallowClone()), and frees that.
+type Probe func(block int, x *ts.Tensor)
+
+// SetProbe makes Forward call p with the input of every residual block;
+// nil, the default, removes it and costs nothing.
+func (m *Model) SetProbe(p Probe) { m.probe = p }
+
+// BlockPrefixes returns the name prefix of each residual block's
+// variables in the VarStore, in forward order: "layer1.0.", ...,
+// "layer3.(n-1).". The stem, the final BN and fc belong to no block.
+// (train.BlockGradNorms groups gradients by these.)
+func (m *Model) BlockPrefixes() []string {
+	out := make([]string, len(m.names))
+	for i, n := range m.names {
+		out[i] = n + "."
+	}
+	return out
 }
 
 // New validates c and creates the model's variables under p, named as
@@ -85,6 +112,7 @@ func New(p *nn.Path, c Config) (m *Model, err error) {
 				return nil, fmt.Errorf("vision: %s.%d: %w", stage, i, err)
 			}
 			m.blocks = append(m.blocks, b)
+			m.names = append(m.names, fmt.Sprintf("%s.%d", stage, i))
 			in = spec.out
 		}
 	}
@@ -121,7 +149,10 @@ func (m *Model) Forward(x *ts.Tensor, train bool) (logits *ts.Tensor, err error)
 	if m.bn1 != nil {
 		h = relu(m.bn1.consume(h, train))
 	}
-	for _, b := range m.blocks {
+	for i, b := range m.blocks {
+		if m.probe != nil {
+			m.probe(i, h)
+		}
 		y := b.forward(h, train)
 		torch.Free(h)
 		h = y

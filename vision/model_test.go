@@ -556,3 +556,46 @@ func TestConfigIsCopied(t *testing.T) {
 		t.Errorf("device %v", m.Device())
 	}
 }
+
+// TestProbe: a probe sees every block's input once, in forward order and
+// with the block's input shape, changes nothing about the output, and
+// BlockPrefixes names the blocks whose variables it covers.
+func TestProbe(t *testing.T) {
+	c := tinyVisionConfig(vision.ArchPreResNet, vision.BlockBasic, vision.ShortcutB, "rskip-ln", nil)
+	m, vs := newVisionModel(t, c, 2)
+	x := randImages(t, []int64{2, 3, 8, 8})
+	defer torch.Free(x)
+	forward := func() []float64 {
+		out, err := m.Forward(x, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer torch.Free(out)
+		return hostValues(out)
+	}
+	var plain []float64
+	torch.NoGrad(func() { plain = forward() })
+	var seen []string
+	m.SetProbe(func(block int, in *ts.Tensor) { seen = append(seen, fmt.Sprint(block, torch.Shape(in))) })
+	var probed []float64
+	torch.NoGrad(func() { probed = forward() })
+	m.SetProbe(nil)
+	want := []string{"0 [2 4 8 8]", "1 [2 4 8 8]", "2 [2 8 4 4]"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("probe saw %v, want %v", seen, want)
+	}
+	if !slices.Equal(plain, probed) {
+		t.Error("the probe changed the output")
+	}
+	prefixes := m.BlockPrefixes()
+	if !slices.Equal(prefixes, []string{"layer1.0.", "layer2.0.", "layer3.0."}) {
+		t.Errorf("BlockPrefixes %v", prefixes)
+	}
+	for _, name := range variableNames(vs) {
+		inBlock := strings.HasPrefix(name, "layer")
+		covered := slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		if inBlock != covered {
+			t.Errorf("variable %s: in a block %v, covered by a prefix %v", name, inBlock, covered)
+		}
+	}
+}

@@ -64,6 +64,14 @@ type TrainConfig struct {
 	Seed           int64                `mapstructure:"seed"`            // weights, batch order and augmentation, default 1
 	SaveEvery      int64                `mapstructure:"save_every"`      // also checkpoint every N updates mid-epoch (0: epoch ends only)
 	KeepLast       int                  `mapstructure:"keep_last"`       // epoch checkpoints kept, default 0
+	// GradStatsEvery logs, every N updates, the gradient norm of each
+	// residual block's parameters (layerS.I, in forward order) and of all
+	// parameters, as the optimizer receives them (before clipping): a
+	// metrics.jsonl record {"event": "grads", "updates", "blocks",
+	// "block_names", "total"}. 0 (the default) is off. It only observes,
+	// so like max_epochs it is left out of the run's identity (and out of
+	// config.json when 0).
+	GradStatsEvery int64 `mapstructure:"grad_stats_every" json:",omitempty"`
 }
 
 // DefaultRecipe returns a recipe with every default filled in, the model
@@ -165,6 +173,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("clip_norm = %g: want >= 0", c.ClipNorm)
 	case c.SaveEvery < 0 || c.KeepLast < 0:
 		return fmt.Errorf("save_every = %d, keep_last = %d: want >= 0", c.SaveEvery, c.KeepLast)
+	case c.GradStatsEvery < 0:
+		return fmt.Errorf("grad_stats_every = %d: want >= 0 (0 = off)", c.GradStatsEvery)
 	}
 	if err := c.SGD.Validate(); err != nil {
 		return err

@@ -103,10 +103,11 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 	return res, run.WriteJSON(train.DoneFile, res)
 }
 
-// identity is the recipe less what only says when to stop: a finished
-// run resumes with a larger max_epochs.
+// identity is the recipe less what only says when to stop (or what to
+// observe): a finished run resumes with a larger max_epochs.
 func identity(r Recipe) Recipe {
 	r.Train.MaxEpochs, r.Train.MaxUpdates, r.Train.MaxMinutes = 0, 0, 0
+	r.Train.GradStatsEvery = 0
 	r.Name, r.RunDir = "", "" // a run folder may be moved or named another way
 	return r
 }

@@ -10,8 +10,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -270,5 +272,56 @@ func TestRecipeValidation(t *testing.T) {
 	}
 	if _, err := DefaultRecipe("resnet21"); err == nil || !strings.Contains(err.Error(), "resnet20") {
 		t.Errorf("unknown preset: error %v, want the known presets listed", err)
+	}
+}
+
+// TestGradStatsEvery: grad_stats_every = 2 writes a "grads" record at
+// updates 2 and 4 with one finite, positive norm per block (named as the
+// blocks' variables) and the total; the setting is not part of the run's
+// identity, so the run goes on without it.
+func TestGradStatsEvery(t *testing.T) {
+	dir := t.TempDir()
+	writeCIFAR10(t, dir)
+	r := tinyRecipe(t, "cifar10-bin", dir, "scaled", map[string]any{"lambda": 2})
+	r.Train.MaxUpdates, r.Train.GradStatsEvery = 5, 2
+	if _, err := Run(context.Background(), r, RunOptions{RecipeText: []byte("# test\n")}); err != nil {
+		t.Fatal(err)
+	}
+	run := train.RunDir{Path: r.RunDir}
+	recs, err := train.ReadMetrics(run.File(train.MetricsFile), "grads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d grads records, want 2 (updates 2 and 4): %v", len(recs), recs)
+	}
+	for i, rec := range recs {
+		var g struct {
+			Updates int64             `json:"updates"`
+			Blocks  []train.JSONFloat `json:"blocks"`
+			Names   []string          `json:"block_names"`
+			Total   train.JSONFloat   `json:"total"`
+		}
+		if err := train.Remarshal(rec, &g); err != nil {
+			t.Fatal(err)
+		}
+		if g.Updates != int64(2*(i+1)) || len(g.Blocks) != 3 || !slices.Equal(g.Names, []string{"layer1.0", "layer2.0", "layer3.0"}) {
+			t.Errorf("record %d: %+v", i, g)
+		}
+		sumSq := 0.0
+		for _, b := range g.Blocks {
+			if !(b > 0) || math.IsInf(float64(b), 0) {
+				t.Errorf("record %d: block norm %v", i, b)
+			}
+			sumSq += float64(b) * float64(b)
+		}
+		if !(float64(g.Total) >= math.Sqrt(sumSq)) {
+			t.Errorf("record %d: total %v below the blocks' %v", i, g.Total, math.Sqrt(sumSq))
+		}
+	}
+	r.Train.MaxUpdates, r.Train.GradStatsEvery = 6, 0
+	res, err := Run(context.Background(), r, RunOptions{RecipeText: []byte("# test\n")})
+	if err != nil || res.Updates != 6 {
+		t.Fatalf("extending without grad_stats_every: %v, %d updates", err, res.Updates)
 	}
 }
