@@ -244,7 +244,7 @@ func (z *zooCase) nmtStep(b *nmt.Batch) (loss float64, err error) {
 	torch.Check(err)
 	torch.Check(l.Backward())
 	loss = torch.Float(l) / float64(b.TgtTokens)
-	scaleGrads(z.params, 1/float64(b.TgtTokens))
+	train.ScaleGrads(z.params, 1/float64(b.TgtTokens))
 	if norm := train.ClipGradNorm(z.params, 0); math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return 0, fmt.Errorf("gradient norm is %v: diverged", norm)
 	}
@@ -285,21 +285,6 @@ func countTop1(logits, y *ts.Tensor) int64 {
 	v := make([]int64, 1)
 	torch.Check(count.CopyData(v, 1))
 	return v[0]
-}
-
-// scaleGrads multiplies every gradient by f in place.
-func scaleGrads(params []train.Param, f float64) {
-	torch.NoGrad(func() {
-		s := ts.FloatScalar(f)
-		defer s.Drop()
-		for _, p := range params {
-			g := torch.Must(p.Tensor.Grad(false))
-			if g.MustDefined() {
-				torch.Check(g.MulScalar_(s))
-			}
-			torch.Free(g)
-		}
-	})
 }
 
 // train runs n steps and returns the seconds and items of each.
@@ -375,7 +360,7 @@ func (z *zooCase) check() (r CheckResult, err error) {
 	torch.Check(l.Backward())
 	r.Loss = torch.Float(l) / norm
 	if norm != 1 {
-		scaleGrads(z.params, 1/norm)
+		train.ScaleGrads(z.params, 1/norm)
 	}
 	r.GradNorm = train.GradNorm(z.params)
 	z.opt.Step(z.spec.LR)

@@ -37,17 +37,17 @@ func newAttention(p *nn.Path, dim, heads int64, dropout float64) (*attention, er
 	a := &attention{dim: dim, heads: heads, headDim: dim / heads, dropout: dropout}
 	a.scale = ts.FloatScalar(math.Pow(float64(a.headDim), -0.5))
 	var err error
-	if a.inW, err = newParam(p, "in_proj_weight", []int64{3 * dim, dim}, uniform(xavierBound(dim, dim, 1/math.Sqrt2))); err != nil {
+	if a.inW, err = torch.NewParam(p, "in_proj_weight", []int64{3 * dim, dim}, uniform(xavierBound(dim, dim, 1/math.Sqrt2))); err != nil {
 		return nil, err
 	}
-	if a.inB, err = newParam(p, "in_proj_bias", []int64{3 * dim}, uniform(1/math.Sqrt(float64(dim)))); err != nil {
+	if a.inB, err = torch.NewParam(p, "in_proj_bias", []int64{3 * dim}, uniform(1/math.Sqrt(float64(dim)))); err != nil {
 		return nil, err
 	}
 	out := p.Sub("out_proj")
-	if a.outW, err = newParam(out, "weight", []int64{dim, dim}, uniform(xavierBound(dim, dim, 1))); err != nil {
+	if a.outW, err = torch.NewParam(out, "weight", []int64{dim, dim}, uniform(xavierBound(dim, dim, 1))); err != nil {
 		return nil, fmt.Errorf("out_proj: %w", err)
 	}
-	if a.outB, err = newParam(out, "bias", []int64{dim}, nil); err != nil {
+	if a.outB, err = torch.NewParam(out, "bias", []int64{dim}, nil); err != nil {
 		return nil, fmt.Errorf("out_proj: %w", err)
 	}
 	return a, nil

@@ -25,16 +25,16 @@ func newFeedForward(p *nn.Path, c Config) (*feedForward, error) {
 	f := &feedForward{gelu: c.Activation == ActivationGELU, actDropout: c.ActivationDropout}
 	var err error
 	fc1, fc2 := p.Sub("fc1"), p.Sub("fc2")
-	if f.w1, err = newParam(fc1, "weight", []int64{c.FFNDim, c.DModel}, uniform(xavierBound(c.DModel, c.FFNDim, 1))); err != nil {
+	if f.w1, err = torch.NewParam(fc1, "weight", []int64{c.FFNDim, c.DModel}, uniform(xavierBound(c.DModel, c.FFNDim, 1))); err != nil {
 		return nil, fmt.Errorf("fc1: %w", err)
 	}
-	if f.b1, err = newParam(fc1, "bias", []int64{c.FFNDim}, nil); err != nil {
+	if f.b1, err = torch.NewParam(fc1, "bias", []int64{c.FFNDim}, nil); err != nil {
 		return nil, fmt.Errorf("fc1: %w", err)
 	}
-	if f.w2, err = newParam(fc2, "weight", []int64{c.DModel, c.FFNDim}, uniform(xavierBound(c.FFNDim, c.DModel, 1))); err != nil {
+	if f.w2, err = torch.NewParam(fc2, "weight", []int64{c.DModel, c.FFNDim}, uniform(xavierBound(c.FFNDim, c.DModel, 1))); err != nil {
 		return nil, fmt.Errorf("fc2: %w", err)
 	}
-	if f.b2, err = newParam(fc2, "bias", []int64{c.DModel}, nil); err != nil {
+	if f.b2, err = torch.NewParam(fc2, "bias", []int64{c.DModel}, nil); err != nil {
 		return nil, fmt.Errorf("fc2: %w", err)
 	}
 	return f, nil

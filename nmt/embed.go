@@ -13,7 +13,7 @@ import (
 // newTokenEmbedding makes a [vocab, dim] embedding named "weight" under p
 // with fairseq's init: N(0, dim^-0.5), padding row zero.
 func newTokenEmbedding(p *nn.Path, vocab, dim, pad int64) (*ts.Tensor, error) {
-	return newParam(p, "weight", []int64{vocab, dim}, func(t *ts.Tensor) error {
+	return torch.NewParam(p, "weight", []int64{vocab, dim}, func(t *ts.Tensor) error {
 		if err := t.Normal_(0, math.Pow(float64(dim), -0.5)); err != nil {
 			return err
 		}

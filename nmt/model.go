@@ -177,7 +177,7 @@ func (m *Model) outputProjection(p *nn.Path, embedding *ts.Tensor) (*ts.Tensor, 
 	if c.sharesOutput() {
 		return embedding, nil
 	}
-	w, err := newParam(p.Sub("output_projection"), "weight", []int64{c.TgtVocab, c.DModel}, normal(math.Pow(float64(c.DModel), -0.5)))
+	w, err := torch.NewParam(p.Sub("output_projection"), "weight", []int64{c.TgtVocab, c.DModel}, normal(math.Pow(float64(c.DModel), -0.5)))
 	if err != nil {
 		return nil, fmt.Errorf("output_projection: %w", err)
 	}

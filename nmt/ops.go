@@ -1,7 +1,6 @@
 package nmt
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/sugarme/gotch"
@@ -43,29 +42,6 @@ func dropout(x *ts.Tensor, p float64, train bool) *ts.Tensor {
 	y := torch.Must(ts.Dropout(x, p, true))
 	torch.Free(x)
 	return y
-}
-
-// newParam adds a trainable variable called name under p, filled by
-// fill (which receives a fresh tensor of the right shape). gotch's own
-// initializers are not used: its normal init leaks a tensor and its
-// uniform init toggles grad mode through the per-thread-unsafe
-// ts.NoGrad.
-func newParam(p *nn.Path, name string, dims []int64, fill func(*ts.Tensor) error) (*ts.Tensor, error) {
-	t, err := ts.Zeros(dims, gotch.DefaultDType, p.Device())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer torch.Free(t)
-	if fill != nil {
-		if err := fill(t); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	v, err := p.Add(name, t, true)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return v, nil
 }
 
 // uniform fills with U(-a, a).
@@ -128,11 +104,11 @@ type layerNorm struct {
 }
 
 func newLayerNorm(p *nn.Path, dim int64) (*layerNorm, error) {
-	w, err := newParam(p, "weight", []int64{dim}, ones)
+	w, err := torch.NewParam(p, "weight", []int64{dim}, ones)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newParam(p, "bias", []int64{dim}, nil)
+	b, err := torch.NewParam(p, "bias", []int64{dim}, nil)
 	if err != nil {
 		return nil, err
 	}

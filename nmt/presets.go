@@ -1,10 +1,6 @@
 package nmt
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	"github.com/zoo-nn/zoo/registry"
 )
 
@@ -66,25 +62,14 @@ var Presets = map[string]Config{
 }
 
 // PresetNames returns the preset names, sorted.
-func PresetNames() []string {
-	names := make([]string, 0, len(Presets))
-	for n := range Presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PresetNames() []string { return registry.SortedKeys(Presets) }
 
 // Preset returns a copy of the named preset with the vocabulary sizes
 // set. An unknown name is an error that lists the known ones.
 func Preset(name string, srcVocab, tgtVocab int64) (Config, error) {
 	c, ok := Presets[name]
 	if !ok {
-		msg := fmt.Sprintf("unknown nmt preset %q", name)
-		if close := registry.Closest(name, PresetNames(), 1); len(close) > 0 {
-			msg += fmt.Sprintf(" (did you mean %q?)", close[0])
-		}
-		return Config{}, fmt.Errorf("%s; known: %s", msg, strings.Join(PresetNames(), ", "))
+		return Config{}, registry.UnknownName("nmt preset", name, PresetNames())
 	}
 	c = c.clone()
 	c.SrcVocab, c.TgtVocab = srcVocab, tgtVocab

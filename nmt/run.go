@@ -39,28 +39,18 @@ type Result struct {
 }
 
 // RunOptions carries what a run needs besides its recipe.
-type RunOptions struct {
-	Out        io.Writer // progress and summaries; nil is silent
-	RecipeText []byte    // the recipe file, copied into the run folder
-	Env        any       // versions and settings, recorded in env.json
-}
+type RunOptions = train.RunOptions
 
 // Run trains the recipe's model (resuming its run folder if it holds an
 // unfinished run), decodes the test set and scores it.
 func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error) {
-	out := opts.Out
-	if out == nil {
-		out = io.Discard
-	}
+	out := opts.Output()
 	if err := r.Validate(); err != nil {
 		return res, err
 	}
 	run := train.RunDir{Path: r.RunDir}
-	if run.Finished(r) {
-		if err := run.ReadJSON(train.DoneFile, &res); err == nil {
-			fmt.Fprintf(out, "%s: finished earlier (%s); not training again\n", r.Name, run.File(train.DoneFile))
-			return res, nil
-		}
+	if run.Reuse(r, &res, r.Name, out) {
+		return res, nil
 	}
 	device, err := torch.ParseDevice(r.Device)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/zoo-nn/zoo/torch"
 	"github.com/zoo-nn/zoo/train"
@@ -141,14 +140,7 @@ func (t *Trainer) Fit(ctx context.Context) (stats []EpochStats, err error) {
 		return nil, err
 	}
 	defer t.sess.Close()
-	for !t.sess.Done() {
-		s, err := t.epoch(ctx)
-		if err != nil {
-			return stats, err
-		}
-		stats = append(stats, s)
-	}
-	return stats, nil
+	return train.Epochs(t.sess, func() (EpochStats, error) { return t.epoch(ctx) })
 }
 
 // epoch runs (the rest of) one epoch, validates and checkpoints.
@@ -209,8 +201,8 @@ func (t *Trainer) update(group [][]int) (loss float64, tokens int64, err error) 
 		l, n := t.backward(idx)
 		loss, tokens = loss+l, tokens+n
 	}
-	scaleGrads(t.params, 1/float64(tokens))
-	torch.Check(t.logGradStats(t.sess.Meta.Updates + 1))
+	train.ScaleGrads(t.params, 1/float64(tokens))
+	torch.Check(t.sess.LogGradStats(t.Cfg.GradStatsEvery, t.sess.Meta.Updates+1, t.params, t.Model.BlockPrefixes()))
 	norm := train.ClipGradNorm(t.params, t.Cfg.ClipNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): training diverged", norm, loss/float64(tokens))
@@ -231,34 +223,6 @@ func (t *Trainer) backward(idx []int) (float64, int64) {
 	torch.Check(err)
 	torch.Check(loss.Backward())
 	return torch.Float(loss), b.TgtTokens
-}
-
-// logGradStats writes the per-layer gradient norms of update number
-// updates to the metrics log when grad_stats_every says so.
-func (t *Trainer) logGradStats(updates int64) error {
-	if t.Cfg.GradStatsEvery <= 0 || updates%t.Cfg.GradStatsEvery != 0 {
-		return nil
-	}
-	prefixes := t.Model.BlockPrefixes()
-	blocks, total, err := train.BlockGradNorms(t.params, prefixes)
-	if err != nil {
-		return fmt.Errorf("grad_stats_every: %w", err)
-	}
-	return t.sess.Log.Write(train.GradStatsRecord(updates, prefixes, blocks, total))
-}
-
-func scaleGrads(params []train.Param, f float64) {
-	torch.NoGrad(func() {
-		s := ts.FloatScalar(f)
-		defer s.Drop()
-		for _, p := range params {
-			g := torch.Must(p.Tensor.Grad(false))
-			if g.MustDefined() {
-				torch.Check(g.MulScalar_(s))
-			}
-			torch.Free(g)
-		}
-	})
 }
 
 // endEpoch validates and checkpoints. A partial epoch (max_updates

@@ -90,12 +90,7 @@ func (r *Registry[T]) Lookup(name string) (Spec[T], error) {
 	if ok {
 		return spec, nil
 	}
-	names := r.Names()
-	msg := fmt.Sprintf("unknown %s %q", r.kind, name)
-	if close := Closest(name, names, 3); len(close) > 0 {
-		msg += fmt.Sprintf(" (did you mean %s?)", quoteJoin(close, " or "))
-	}
-	return spec, fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))
+	return spec, UnknownName(r.kind, name, r.Names())
 }
 
 // Build looks name up, validates raw against its parameters (unknown

@@ -52,3 +52,19 @@ func ClipGradNorm(params []Param, maxNorm float64) float64 {
 	})
 	return total
 }
+
+// ScaleGrads multiplies every gradient by f in place (a loss summed over
+// tokens becomes a per-token mean, or gradients are clipped).
+func ScaleGrads(params []Param, f float64) {
+	torch.NoGrad(func() {
+		s := ts.FloatScalar(f)
+		defer s.Drop()
+		for _, p := range params {
+			g := torch.Must(p.Tensor.Grad(false))
+			if g.MustDefined() {
+				torch.Check(g.MulScalar_(s))
+			}
+			torch.Free(g)
+		}
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -30,7 +29,7 @@ type conv2d struct {
 // do: Kaiming normal, mode fan_out, gain √2, i.e. N(0, 2/(out·k·k)).
 func newConv2d(p *nn.Path, in, out, k, stride int64) (conv2d, error) {
 	std := math.Sqrt(2 / float64(out*k*k))
-	w, err := newVisionParam(p, "weight", []int64{out, in, k, k}, func(t *ts.Tensor) error { return t.Normal_(0, std) })
+	w, err := torch.NewParam(p, "weight", []int64{out, in, k, k}, func(t *ts.Tensor) error { return t.Normal_(0, std) })
 	if err != nil {
 		return conv2d{}, err
 	}
@@ -62,11 +61,11 @@ func newBatchNorm2d(p *nn.Path, c int64, zeroWeight bool) (*batchNorm2d, error) 
 	if zeroWeight {
 		fill = nil
 	}
-	w, err := newVisionParam(p, "weight", []int64{c}, fill)
+	w, err := torch.NewParam(p, "weight", []int64{c}, fill)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newVisionParam(p, "bias", []int64{c}, nil)
+	b, err := torch.NewParam(p, "bias", []int64{c}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -102,28 +101,6 @@ func (n *batchNorm2d) consume(x *ts.Tensor, train bool) *ts.Tensor {
 func relu(t *ts.Tensor) *ts.Tensor {
 	torch.Check(t.Relu_())
 	return t
-}
-
-// newVisionParam adds a trainable variable called name under p, filled by
-// fill (zeros when nil). gotch's own initializers are not used: its
-// normal init leaks a tensor and its uniform init toggles grad mode
-// through the per-thread-unsafe ts.NoGrad.
-func newVisionParam(p *nn.Path, name string, dims []int64, fill func(*ts.Tensor) error) (*ts.Tensor, error) {
-	t, err := ts.Zeros(dims, gotch.DefaultDType, p.Device())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer torch.Free(t)
-	if fill != nil {
-		if err := fill(t); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	v, err := p.Add(name, t, true)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return v, nil
 }
 
 func fillOnes(t *ts.Tensor) error {

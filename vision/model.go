@@ -124,10 +124,10 @@ func New(p *nn.Path, c Config) (m *Model, err error) {
 		}
 	}
 	fc, bound := p.Sub("fc"), 1/math.Sqrt(float64(in))
-	if m.fcW, err = newVisionParam(fc, "weight", []int64{c.Classes, in}, fillUniform(bound)); err != nil {
+	if m.fcW, err = torch.NewParam(fc, "weight", []int64{c.Classes, in}, fillUniform(bound)); err != nil {
 		return nil, fmt.Errorf("vision: fc: %w", err)
 	}
-	if m.fcB, err = newVisionParam(fc, "bias", []int64{c.Classes}, fillUniform(bound)); err != nil {
+	if m.fcB, err = torch.NewParam(fc, "bias", []int64{c.Classes}, fillUniform(bound)); err != nil {
 		return nil, fmt.Errorf("vision: fc: %w", err)
 	}
 	return m, nil

@@ -1,10 +1,6 @@
 package vision
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	"github.com/zoo-nn/zoo/registry"
 )
 
@@ -38,14 +34,7 @@ var Presets = map[string]Config{
 }
 
 // PresetNames returns the preset names, sorted.
-func PresetNames() []string {
-	names := make([]string, 0, len(Presets))
-	for n := range Presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PresetNames() []string { return registry.SortedKeys(Presets) }
 
 // Preset returns a copy of the named preset for images of inChannels
 // channels and the given number of classes. An unknown name is an error
@@ -53,11 +42,7 @@ func PresetNames() []string {
 func Preset(name string, inChannels, classes int64) (Config, error) {
 	c, ok := Presets[name]
 	if !ok {
-		msg := fmt.Sprintf("unknown vision preset %q", name)
-		if close := registry.Closest(name, PresetNames(), 1); len(close) > 0 {
-			msg += fmt.Sprintf(" (did you mean %q?)", close[0])
-		}
-		return Config{}, fmt.Errorf("%s; known: %s", msg, strings.Join(PresetNames(), ", "))
+		return Config{}, registry.UnknownName("vision preset", name, PresetNames())
 	}
 	c = c.clone()
 	c.InChannels, c.Classes = inChannels, classes

@@ -96,14 +96,7 @@ func (t *Trainer) Fit(ctx context.Context) (stats []EpochStats, err error) {
 		return nil, err
 	}
 	defer t.sess.Close()
-	for !t.sess.Done() {
-		s, err := t.epoch(ctx)
-		if err != nil {
-			return stats, err
-		}
-		stats = append(stats, s)
-	}
-	return stats, nil
+	return train.Epochs(t.sess, func() (EpochStats, error) { return t.epoch(ctx) })
 }
 
 func (t *Trainer) loaderConfig(augment bool) images.LoaderConfig {
@@ -178,7 +171,7 @@ func (t *Trainer) update(b *images.Batch) (loss float64, correct int64, err erro
 	defer torch.Free(l)
 	torch.Check(l.Backward())
 	loss = torch.Float(l)
-	torch.Check(t.logGradStats(t.sess.Meta.Updates + 1))
+	torch.Check(t.sess.LogGradStats(t.Cfg.GradStatsEvery, t.sess.Meta.Updates+1, t.params, t.Model.BlockPrefixes()))
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return 0, 0, fmt.Errorf("loss is %v: training diverged", loss)
 	}
@@ -189,20 +182,6 @@ func (t *Trainer) update(b *images.Batch) (loss float64, correct int64, err erro
 	t.sess.Meta.Updates++
 	t.opt.Step(t.sched.LR(t.sess.Meta.Updates))
 	return loss, countTopK(logits, y, 1), nil
-}
-
-// logGradStats writes the per-block gradient norms of update number
-// updates to the metrics log when grad_stats_every says so.
-func (t *Trainer) logGradStats(updates int64) error {
-	if t.Cfg.GradStatsEvery <= 0 || updates%t.Cfg.GradStatsEvery != 0 {
-		return nil
-	}
-	prefixes := t.Model.BlockPrefixes()
-	blocks, total, err := train.BlockGradNorms(t.params, prefixes)
-	if err != nil {
-		return fmt.Errorf("grad_stats_every: %w", err)
-	}
-	return t.sess.Log.Write(train.GradStatsRecord(updates, prefixes, blocks, total))
 }
 
 // endEpoch evaluates on the test set and checkpoints. The best
