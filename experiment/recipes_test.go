@@ -23,7 +23,7 @@ func TestShippedRecipesDecode(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			if _, err := LoadRecipe(path, Options{}); err != nil {
+			if _, err := LoadRecipes(path, Options{}); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -52,7 +52,11 @@ var classificationColumns = taskColumns{
 	headers: []string{"run", "data", "model", "residual", "params"},
 	labels: func(o Outcome) []string {
 		r := o.Classification
-		return []string{o.Group, r.Dataset, r.Model, variantLabel(r.Residual, r.Params), fmt.Sprintf("%.2fM", float64(r.NumParams)/1e6)}
+		group := o.Group
+		if r.Diverged != "" {
+			group += " (diverged)"
+		}
+		return []string{group, r.Dataset, r.Model, variantLabel(r.Residual, r.Params), fmt.Sprintf("%.2fM", float64(r.NumParams)/1e6)}
 	},
 	figures: []column{
 		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Epochs) }},

@@ -205,7 +205,7 @@ func (t *Trainer) update(group [][]int) (loss float64, tokens int64, err error) 
 	torch.Check(t.sess.LogGradStats(t.Cfg.GradStatsEvery, t.sess.Meta.Updates+1, t.params, t.Model.BlockPrefixes()))
 	norm := train.ClipGradNorm(t.params, t.Cfg.ClipNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): training diverged", norm, loss/float64(tokens))
+		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): %w", norm, loss/float64(tokens), train.ErrDiverged)
 	}
 	t.sess.Meta.Updates++
 	t.opt.Step(t.sched.LR(t.sess.Meta.Updates))

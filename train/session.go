@@ -1,12 +1,18 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/sugarme/gotch/nn"
 )
+
+// ErrDiverged marks a training run stopped because its loss or gradient
+// norm stopped being finite: a result of the configuration (a scaled skip
+// without normalization is expected to do it), not a failure of zoo.
+var ErrDiverged = errors.New("training diverged")
 
 // Limits say when a training run stops; 0 means no limit of that kind.
 type Limits struct {

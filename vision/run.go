@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,6 +34,10 @@ type Result struct {
 	ImagesPerSec float64        `json:"train_images_per_s"`
 	TrainSeconds float64        `json:"train_seconds"`
 	Curve        []EpochStats   `json:"curve"`
+	// Diverged says why training stopped early when its loss or gradient
+	// stopped being finite (empty otherwise); the figures are those of the
+	// last epoch evaluated before.
+	Diverged string `json:"diverged,omitempty"`
 }
 
 // RunOptions carries what a run needs besides its recipe.
@@ -80,13 +85,19 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 		r.Name, cfg.Arch, cfg.Depth, r.Residual, r.ResidualParams, NumParams(vs), torch.DeviceName(device))
 	start := time.Now()
 	tr := &Trainer{Model: model, VS: vs, Train: trainSet, Test: testSet, Data: r.Data, Cfg: r.Train, Run: run, Progress: opts.Out}
-	if _, err := tr.Fit(ctx); err != nil {
-		return res, err
+	_, fitErr := tr.Fit(ctx)
+	if fitErr != nil && !errors.Is(fitErr, train.ErrDiverged) {
+		return res, fitErr
 	}
 	res = Result{Name: r.Name, Dataset: trainSet.Name, Model: fmt.Sprintf("%s depth %d", cfg.Arch, cfg.Depth),
 		Residual: r.Residual, Params: r.ResidualParams, NumParams: NumParams(vs), TrainSeconds: time.Since(start).Seconds()}
 	if err := res.fillCurve(run); err != nil {
 		return res, err
+	}
+	if fitErr != nil { // a diverged run is a result: recorded, and the sweep goes on
+		res.Diverged = fitErr.Error()
+		fmt.Fprintf(out, "%s: %v; recorded in %s\n", r.Name, fitErr, run.File(train.DoneFile))
+		return res, run.WriteJSON(train.DoneFile, res)
 	}
 	fmt.Fprintf(out, "%s: test top-1 %.2f%% (error %.2f%%), top-5 %.2f%% after %d epochs\n", r.Name, res.TestTop1, res.TestError, res.TestTop5, res.Epochs)
 	return res, run.WriteJSON(train.DoneFile, res)

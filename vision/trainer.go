@@ -173,11 +173,11 @@ func (t *Trainer) update(b *images.Batch) (loss float64, correct int64, err erro
 	loss = torch.Float(l)
 	torch.Check(t.sess.LogGradStats(t.Cfg.GradStatsEvery, t.sess.Meta.Updates+1, t.params, t.Model.BlockPrefixes()))
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, 0, fmt.Errorf("loss is %v: training diverged", loss)
+		return 0, 0, fmt.Errorf("loss is %v: %w", loss, train.ErrDiverged)
 	}
 	norm := train.ClipGradNorm(t.params, t.Cfg.ClipNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): training diverged", norm, loss)
+		return 0, 0, fmt.Errorf("gradient norm is %v (loss %.4g): %w", norm, loss, train.ErrDiverged)
 	}
 	t.sess.Meta.Updates++
 	t.opt.Step(t.sched.LR(t.sess.Meta.Updates))

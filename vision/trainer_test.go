@@ -325,3 +325,26 @@ func TestGradStatsEvery(t *testing.T) {
 		t.Fatalf("extending without grad_stats_every: %v, %d updates", err, res.Updates)
 	}
 }
+
+// TestDivergedRunIsRecorded: a run whose loss stops being finite is a
+// result (done.json says why), not a failure that would stop a sweep, and
+// running it again does not train it again.
+func TestDivergedRunIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	writeCIFAR10(t, dir)
+	r := tinyRecipe(t, "cifar10-bin", dir, "scaled", map[string]any{"lambda": 4.0})
+	r.Train.Schedule = train.ScheduleConfig{Name: "fixed", LR: 1e12}
+	r.Train.MaxUpdates = 10
+	res, err := Run(context.Background(), r, RunOptions{})
+	if err != nil {
+		t.Fatalf("a diverged run returned an error: %v", err)
+	}
+	if !strings.Contains(res.Diverged, "training diverged") || res.Updates >= 10 {
+		t.Fatalf("result %+v: want it marked diverged before update 10", res)
+	}
+	var log bytes.Buffer
+	again, err := Run(context.Background(), r, RunOptions{Out: &log})
+	if err != nil || again.Diverged != res.Diverged || !strings.Contains(log.String(), "finished earlier") {
+		t.Errorf("second run: %v, %+v\n%s", err, again, log.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,10 @@ import (
 // runZoo runs the CLI in-process with args and returns stdout and the error.
 func runZoo(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
+	// As main does: libtorch's thread settings (OpenMP's) and grad mode
+	// are per OS thread, so the command must not move between threads.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	root := newRootCmd()
 	var out bytes.Buffer
 	root.SetArgs(args)
