@@ -61,13 +61,24 @@ var classificationColumns = taskColumns{
 	figures: []column{
 		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Epochs) }},
 		{"updates", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Updates) }},
-		{"test loss", "%.4f", -1, func(o Outcome) float64 { return o.Classification.TestLoss }},
-		{"top-1 %", "%.2f", +1, func(o Outcome) float64 { return o.Classification.TestTop1 }},
-		{"top-5 %", "%.2f", +1, func(o Outcome) float64 { return o.Classification.TestTop5 }},
-		{"error %", "%.2f", -1, func(o Outcome) float64 { return o.Classification.TestError }},
+		{"test loss", "%.4f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestLoss })},
+		{"top-1 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop1 })},
+		{"top-5 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop5 })},
+		{"error %", "%.2f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestError })},
 		{"train min", "%.1f", 0, func(o Outcome) float64 { return o.Classification.TrainSeconds / 60 }},
 		{"img/s", "%.0f", 0, func(o Outcome) float64 { return o.Classification.ImagesPerSec }},
 	},
+}
+
+// evaluated makes a test figure NaN (shown as "-", never the best) for a
+// run that was never evaluated: one that diverged in its first epoch.
+func evaluated(value func(Outcome) float64) func(Outcome) float64 {
+	return func(o Outcome) float64 {
+		if o.Classification.Epochs == 0 {
+			return math.NaN()
+		}
+		return value(o)
+	}
 }
 
 // Tables are the comparison tables of outcomes, one per task present
@@ -115,7 +126,9 @@ func (tc taskColumns) table(outcomes []Outcome) report.Table {
 		for i, c := range tc.figures {
 			mean, std := meanStd(r.runs, c.value)
 			cell := fmt.Sprintf(c.format, mean)
-			if len(r.runs) > 1 {
+			if math.IsNaN(mean) {
+				cell = "-"
+			} else if len(r.runs) > 1 {
 				cell += " ± " + fmt.Sprintf(c.format, std)
 			}
 			cells = append(cells, mark(cell, c.better != 0 && len(rows) > 1 && mean == best[i]))
@@ -131,6 +144,9 @@ func (tc taskColumns) bestMeans(rows []*row) []float64 {
 		best[i] = math.NaN()
 		for _, r := range rows {
 			m, _ := meanStd(r.runs, c.value)
+			if math.IsNaN(m) {
+				continue
+			}
 			if math.IsNaN(best[i]) || float64(c.better)*(m-best[i]) > 0 {
 				best[i] = m
 			}
