@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +12,7 @@ import (
 )
 
 func TestAnalyzeGradsUsageErrors(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string
-	}{
+	cases := []usageCase{
 		{[]string{"analyze", "grads"}, "--model: want one of transformer, resnet"},
 		{[]string{"analyze", "grads", "--model", "lstm"}, `model "lstm": want one of transformer, resnet`},
 		{[]string{"analyze", "grads", "--model", "resnet", "--depths", "21"},
@@ -35,17 +31,7 @@ func TestAnalyzeGradsUsageErrors(t *testing.T) {
 		{[]string{"analyze", "grads", "--replot", "somewhere", "--model", "resnet", "--seed", "2"}, "--replot measures nothing: --model, --seed do not apply"},
 		{[]string{"analyze", "grad"}, `unknown command "grad" for "zoo analyze" (did you mean "grads"?)`},
 	}
-	for _, c := range cases {
-		_, err := runZoo(t, "", c.args...)
-		var u usageError
-		if !errors.As(err, &u) {
-			t.Errorf("%v: error %v, want a usage error (exit 2)", c.args, err)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
-		}
-	}
+	checkUsageErrors(t, cases)
 }
 
 // TestAnalyzeGradsFashionMNIST runs the command on real Fashion-MNIST

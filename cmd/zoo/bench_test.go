@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -10,10 +9,7 @@ import (
 )
 
 func TestBenchUsageErrors(t *testing.T) {
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageCase{
 		{[]string{"bench", "--models", "smal"}, `--models: unknown model "smal" (did you mean "small"?); known: `},
 		{[]string{"bench", "--models", "resnet21"}, "preresnet164, resnet110, resnet20"},
 		{[]string{"bench", "--variants", "rskip-ln:order=x"}, `--variants: variant spec "rskip-ln:order=x"`},
@@ -30,17 +26,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "--variant-models", "nope"}, "--variant-models: unknown model"},
 		{[]string{"bench", "extra"}, `unknown command "extra"`},
 		{[]string{"bench", "--reps", "x"}, `invalid argument "x"`},
-	} {
-		_, err := runZoo(t, "", c.args...)
-		var u usageError
-		if !errors.As(err, &u) {
-			t.Errorf("%v: error %v, want a usage error (exit 2)", c.args, err)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
-		}
-	}
+	})
 }
 
 // TestBenchChild speaks the child protocol through the CLI.

@@ -82,10 +82,7 @@ func TestListLayersMarkdown(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string
-	}{
+	cases := []usageCase{
 		{[]string{"list", "layres"}, `unknown command "layres" for "zoo list" (did you mean "layers"?)`},
 		{[]string{"lst"}, `(did you mean "list"?)`},
 		{[]string{"list", "layers", "--format", "xml"}, `format "xml": want one of text, markdown, csv, json`},
@@ -98,17 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "layers", "--json", "--format", "csv"}, "--json and --format"},
 		{[]string{"translate", "--checkpoint", "x.pt", "--greedy", "--beam", "3"}, "--greedy and --beam 3"},
 	}
-	for _, c := range cases {
-		_, err := runZoo(t, "", c.args...)
-		var u usageError
-		if !errors.As(err, &u) {
-			t.Errorf("%v: error %v, want a usage error (exit 2)", c.args, err)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
-		}
-	}
+	checkUsageErrors(t, cases)
 }
 
 func TestVersion(t *testing.T) {
@@ -125,5 +112,28 @@ func TestVersion(t *testing.T) {
 	}
 	if v.IntraOpThreads != 1 || v.Device == "" {
 		t.Errorf("--threads 1: intra-op %d, device %q", v.IntraOpThreads, v.Device)
+	}
+}
+
+// usageCase is a command line that must fail as a usage error (exit 2)
+// whose message contains want.
+type usageCase struct {
+	args []string
+	want string
+}
+
+// checkUsageErrors runs every case and checks its error.
+func checkUsageErrors(t *testing.T, cases []usageCase) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := runZoo(t, "", c.args...)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: error %v, want a usage error (exit 2)", c.args, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
+		}
 	}
 }
