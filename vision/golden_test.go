@@ -1,6 +1,7 @@
 package vision_test
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,7 +18,7 @@ import (
 	"github.com/zoo-nn/zoo/vision"
 )
 
-// visionGolden is testdata/golden.json (written by testdata/golden.py).
+// visionGolden is testdata/golden.json.gz (written by testdata/golden.py).
 type visionGolden struct {
 	X           []float32        `json:"x"`
 	XShape      []int64          `json:"x_shape"`
@@ -73,13 +74,18 @@ func (c visionCase) name() string {
 
 func loadVisionGolden(t *testing.T) visionGolden {
 	t.Helper()
-	data, err := os.ReadFile("testdata/golden.json")
+	f, err := os.Open("testdata/golden.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("testdata/golden.json.gz: %v", err)
+	}
 	var g visionGolden
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatalf("testdata/golden.json: %v", err)
+	if err := json.NewDecoder(z).Decode(&g); err != nil {
+		t.Fatalf("testdata/golden.json.gz: %v", err)
 	}
 	return g
 }

@@ -6,7 +6,9 @@ from outside the repository (inside it, `import torch` finds zoo's Go
 torch/ folder as a namespace package):
 
     cd /tmp && /usr/bin/python3 /work/main/vision/testdata/golden.py \
-        > /work/main/vision/testdata/golden.json
+        | gzip -9n > /work/main/vision/testdata/golden.json.gz
+
+(compressed: the 56 cases' gradients make 1.2 MB of JSON).
 
 The networks are written here from the papers, independently of the Go
 code, as ordinary torch.nn modules whose state-dict names are the Go
@@ -252,8 +254,14 @@ def set_variables(net):
     return spec
 
 
-def flat(t):
-    return [float("%.9g" % v) for v in t.detach().reshape(-1).tolist()]
+def flat(t, digits=9):
+    return [float("%.*g" % (digits, v)) for v in t.detach().reshape(-1).tolist()]
+
+
+def flat_out(t):
+    """Results to 7 significant digits (float32 holds about 7; the Go
+    test allows 1e-4 relative), which keeps the file small."""
+    return flat(t, 7)
 
 
 def grad_names(net):
@@ -281,11 +289,11 @@ def run_case(net_spec, variant, args, mode):
     out = {
         **net_spec, "variant": variant, "params": args, "mode": mode,
         "init": init,
-        "logits": flat(logits), "grad_x": flat(x.grad),
-        "grad_variables": {n: flat(params[n].grad) for n in grad_names(net)},
+        "logits": flat_out(logits), "grad_x": flat_out(x.grad),
+        "grad_variables": {n: flat_out(params[n].grad) for n in grad_names(net)},
     }
     if mode == "train":
-        out["variables_after"] = {n: flat(t) for n, t in variables(net).items() if "running_" in n}
+        out["variables_after"] = {n: flat_out(t) for n, t in variables(net).items() if "running_" in n}
     return out
 
 
