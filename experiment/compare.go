@@ -26,7 +26,7 @@ func ReadOutcomes(paths ...string) ([]Outcome, error) {
 	var dirs []string
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("compare: %w", err)
+			return nil, fmt.Errorf("runs: %w", err)
 		}
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -38,11 +38,11 @@ func ReadOutcomes(paths ...string) ([]Outcome, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("compare: %w", err)
+			return nil, fmt.Errorf("runs: %w", err)
 		}
 	}
 	if len(dirs) == 0 {
-		return nil, fmt.Errorf("compare: no finished run (a folder holding %s) in %s", train.DoneFile, strings.Join(paths, ", "))
+		return nil, fmt.Errorf("no finished run (a folder holding %s) in %s", train.DoneFile, strings.Join(paths, ", "))
 	}
 	sort.Strings(dirs)
 	var out []Outcome

@@ -51,7 +51,7 @@ func compareRuns(cmd *cobra.Command, dirs []string, opts compareOptions) error {
 	}
 	outcomes, err := experiment.ReadOutcomes(dirs...)
 	if err != nil {
-		return err
+		return fmt.Errorf("compare: %w", err)
 	}
 	for i, t := range experiment.Tables(outcomes) {
 		if t, err = experiment.Select(t, opts.where); err != nil {

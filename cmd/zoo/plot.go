@@ -37,7 +37,7 @@ it writes.`,
 func plotRuns(cmd *cobra.Command, dirs []string, outDir string) error {
 	outcomes, err := experiment.ReadOutcomes(dirs...)
 	if err != nil {
-		return err
+		return fmt.Errorf("plot: %w", err)
 	}
 	if outDir == "" {
 		outDir = dirs[0]
