@@ -22,6 +22,20 @@ import (
 
 // hostValues copies t's values to the host as float64; t stays alive.
 // (gotch's Float64Values leaves its converted copy to the GC.)
+// evalLogits is m's evaluation-mode output for x, without autograd, as
+// host values.
+func evalLogits(t *testing.T, m *vision.Model, x *ts.Tensor) []float64 {
+	t.Helper()
+	var out *ts.Tensor
+	var err error
+	torch.NoGrad(func() { out, err = m.Forward(x, false) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer torch.Free(out)
+	return hostValues(out)
+}
+
 func hostValues(t *ts.Tensor) []float64 {
 	d := torch.Must(t.Totype(gotch.Double, false))
 	defer torch.Free(d)
@@ -306,16 +320,7 @@ func TestEvalDeterministicAndRunningStats(t *testing.T) {
 				}
 				return all
 			}
-			eval := func() []float64 {
-				var out *ts.Tensor
-				var err error
-				torch.NoGrad(func() { out, err = m.Forward(x, false) })
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer torch.Free(out)
-				return hostValues(out)
-			}
+			eval := func() []float64 { return evalLogits(t, m, x) }
 			before := stats()
 			a, b := eval(), eval()
 			if !slices.Equal(a, b) {
@@ -519,16 +524,7 @@ func TestZeroInitLastBNMakesFZero(t *testing.T) {
 	c.ZeroInitLastBN = true
 	m, vs := newVisionModel(t, c, 6)
 	x := randImages(t, []int64{2, 3, 8, 8})
-	logits := func() []float64 {
-		var out *ts.Tensor
-		var err error
-		torch.NoGrad(func() { out, err = m.Forward(x, false) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer torch.Free(out)
-		return hostValues(out)
-	}
+	logits := func() []float64 { return evalLogits(t, m, x) }
 	before := logits()
 	w := vs.Root().MustGet("layer2.0.conv2.weight")
 	noise := randImages(t, torch.Shape(w))
