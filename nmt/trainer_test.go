@@ -150,7 +150,9 @@ func TestTimeBudgetStopsAndCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stats) != 1 || stats[0].Updates == 0 || !run.Exists(train.LastCheckpoint) {
+	// How many epochs fit in 200 ms depends on the machine; what matters
+	// is that the budget, not an epoch limit (there is none), stopped it.
+	if len(stats) == 0 || stats[0].Updates == 0 || !run.Exists(train.LastCheckpoint) {
 		t.Fatalf("stats %+v", stats)
 	}
 	m2, vs2 := tinyModel(t, c, "pre-ln")
