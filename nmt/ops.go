@@ -39,7 +39,7 @@ func dropout(x *ts.Tensor, p float64, train bool) *ts.Tensor {
 	if !train || p == 0 {
 		return x
 	}
-	y := torch.Must(ts.Dropout(x, p, true))
+	y := torch.Must(torch.Dropout(x, p))
 	torch.Free(x)
 	return y
 }

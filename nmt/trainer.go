@@ -197,6 +197,9 @@ func groupBatches(plan [][]int, size int) [][][]int {
 func (t *Trainer) update(group [][]int) (loss float64, tokens int64, err error) {
 	defer torch.Recover(&err)
 	t.opt.ZeroGrad()
+	// The masks of update n depend on (seed, n) only: a resumed run
+	// drops out exactly what an uninterrupted one would.
+	torch.SeedDropout(t.Cfg.Seed, t.sess.Meta.Updates+1)
 	for _, idx := range group {
 		l, n := t.backward(idx)
 		loss, tokens = loss+l, tokens+n

@@ -133,6 +133,52 @@ func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
 	tr2.sess.Close()
 }
 
+// TestInterruptedRunResumesExactly: with dropout on, a run cancelled at
+// update 3 and resumed ends with the same training and validation losses,
+// to the last bit, as one never interrupted: batch order, Adam's state
+// and the dropout masks (a function of seed and update) all carry over.
+func TestInterruptedRunResumesExactly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	c := toyCorpus(t)
+	cfg := tinyTrainConfig(1)
+	fit := func(run train.RunDir, stopAt int64) ([]EpochStats, error) {
+		m, vs := tinyModel(t, c, "rskip-ln")
+		if m.cfg.Dropout == 0 {
+			t.Fatal("the test needs dropout")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		tr := &Trainer{Model: m, VS: vs, Corpus: c, Cfg: cfg, Run: run}
+		tr.afterUpdate = func(updates int64) {
+			if updates == stopAt {
+				cancel()
+			}
+		}
+		return tr.Fit(ctx)
+	}
+	whole, err := fit(train.RunDir{Path: t.TempDir()}, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := train.RunDir{Path: t.TempDir()}
+	if _, err := fit(run, 3); err == nil {
+		t.Fatal("the cancelled run did not stop")
+	}
+	resumed, err := fit(run, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(whole) != 1 || len(resumed) != 1 {
+		t.Fatalf("epochs: %d uninterrupted, %d resumed", len(whole), len(resumed))
+	}
+	a, b := whole[0], resumed[0]
+	if a.ValidLoss != b.ValidLoss || a.Updates != b.Updates {
+		t.Errorf("resumed: valid loss %.9g after %d updates; uninterrupted: %.9g after %d", b.ValidLoss, b.Updates, a.ValidLoss, a.Updates)
+	}
+}
+
 // TestTimeBudgetStopsAndCounts: max_minutes alone stops a run, the stop
 // validates and checkpoints, and the time spent is carried into the
 // checkpoint so that a resumed run counts it.

@@ -97,5 +97,9 @@ func DeviceName(d gotch.Device) string {
 	return "cpu"
 }
 
-// ManualSeed seeds libtorch's generators (weights init, dropout).
-func ManualSeed(seed int64) { lib.ZooManualSeed(seed) }
+// ManualSeed seeds libtorch's generators (weights init) and zoo's
+// dropout stream (at step 0; see SeedDropout).
+func ManualSeed(seed int64) {
+	lib.ZooManualSeed(seed)
+	SeedDropout(seed, 0)
+}

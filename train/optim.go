@@ -121,9 +121,17 @@ func (a *Adam) Step(lr float64) {
 	})
 }
 
-// update: m ← lerp(m, g, 1-β1); v ← lerp(v, g², 1-β2);
-// p ← p - lr·wd·p - (lr/bc1)·m / (sqrt(v)/sqrt(bc2) + eps).
+// update: p ← p - lr·wd·p; m ← lerp(m, g, 1-β1); v ← lerp(v, g², 1-β2);
+// p ← p - (lr/bc1)·m / (sqrt(v)/sqrt(bc2) + eps). On the CPU it is one
+// pass over the four tensors in Go (adamKernel); elsewhere libtorch ops.
 func (a *Adam) update(p, g, m, v *ts.Tensor, lr, bc1, bc2 float64) {
+	k := adamKernel{
+		decay: float32(1 - lr*a.cfg.WeightDecay), w1: float32(1 - a.cfg.Beta1), w2: float32(1 - a.cfg.Beta2),
+		invSqrtBC2: float32(1 / math.Sqrt(bc2)), eps: float32(a.cfg.Eps), step: float32(-lr / bc1),
+	}
+	if k.apply(p, g, m, v) {
+		return
+	}
 	if a.cfg.WeightDecay > 0 {
 		mulScalar(p, 1-lr*a.cfg.WeightDecay)
 	}

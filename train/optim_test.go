@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -60,37 +61,41 @@ func TestOptimizersMatchPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, r := tensorOf(t, g.X, 5, 3), tensorOf(t, g.R, 5, 4)
+	defer func() { fuseSteps = true }()
 	for _, c := range g.Cases {
-		t.Run(c.Name, func(t *testing.T) {
-			vs := nn.NewVarStore(gotch.CPU)
-			w := vs.Root().MustZeros("w", []int64{3, 4})
-			b := vs.Root().MustZeros("b", []int64{4})
-			torch.CopyInto(w, tensorOf(t, c.W0, 3, 4))
-			torch.CopyInto(b, tensorOf(t, c.B0, 4))
-			params, err := Params(vs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt := newTestOptimizer(t, c.Name, params)
-			clip := 0.0
-			if strings.HasSuffix(c.Name, "-clip") {
-				clip = 0.5
-			}
-			for i, want := range c.Steps {
-				opt.ZeroGrad()
-				h := torch.Must(torch.Must(x.Matmul(w, false)).Add(b, true))
-				l := torch.Must(torch.Must(torch.Must(h.Tanh(true)).Mul(r, true)).Sum(gotch.Float, true))
-				reg := torch.Must(torch.Must(w.Square(false)).Sum(gotch.Float, true))
-				loss := torch.Must(l.Add(torch.Must(reg.MulScalar(ts.FloatScalar(0.5), true)), true))
-				torch.Check(loss.Backward())
-				if n := ClipGradNorm(params, clip); math.Abs(n-c.GradNorms[i]) > 1e-4*c.GradNorms[i] {
-					t.Fatalf("step %d: grad norm %.7g, want %.7g", i+1, n, c.GradNorms[i])
+		for _, fused := range []bool{true, false} {
+			fuseSteps = fused
+			t.Run(fmt.Sprintf("%s/fused=%v", c.Name, fused), func(t *testing.T) {
+				vs := nn.NewVarStore(gotch.CPU)
+				w := vs.Root().MustZeros("w", []int64{3, 4})
+				b := vs.Root().MustZeros("b", []int64{4})
+				torch.CopyInto(w, tensorOf(t, c.W0, 3, 4))
+				torch.CopyInto(b, tensorOf(t, c.B0, 4))
+				params, err := Params(vs)
+				if err != nil {
+					t.Fatal(err)
 				}
-				opt.Step(lrFor(c.Name))
-				assertClose(t, "w", w, want.W, 1e-5)
-				assertClose(t, "b", b, want.B, 1e-5)
-			}
-		})
+				opt := newTestOptimizer(t, c.Name, params)
+				clip := 0.0
+				if strings.HasSuffix(c.Name, "-clip") {
+					clip = 0.5
+				}
+				for i, want := range c.Steps {
+					opt.ZeroGrad()
+					h := torch.Must(torch.Must(x.Matmul(w, false)).Add(b, true))
+					l := torch.Must(torch.Must(torch.Must(h.Tanh(true)).Mul(r, true)).Sum(gotch.Float, true))
+					reg := torch.Must(torch.Must(w.Square(false)).Sum(gotch.Float, true))
+					loss := torch.Must(l.Add(torch.Must(reg.MulScalar(ts.FloatScalar(0.5), true)), true))
+					torch.Check(loss.Backward())
+					if n := ClipGradNorm(params, clip); math.Abs(n-c.GradNorms[i]) > 1e-4*c.GradNorms[i] {
+						t.Fatalf("step %d: grad norm %.7g, want %.7g", i+1, n, c.GradNorms[i])
+					}
+					opt.Step(lrFor(c.Name))
+					assertClose(t, "w", w, want.W, 1e-5)
+					assertClose(t, "b", b, want.B, 1e-5)
+				}
+			})
+		}
 	}
 }
 
