@@ -3,6 +3,7 @@ package nmt
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -141,6 +142,11 @@ func TestInterruptedRunResumesExactly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
+	// libtorch's OpenMP settings are per OS thread: a goroutine moved
+	// between threads mid-run can reduce in another order (4 runs in 20
+	// differed in the last bits). zoo's commands pin their thread too.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	c := toyCorpus(t)
 	cfg := tinyTrainConfig(1)
 	fit := func(run train.RunDir, stopAt int64) ([]EpochStats, error) {
