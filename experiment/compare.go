@@ -3,7 +3,9 @@ package experiment
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,8 +23,11 @@ import (
 // ReadOutcomes finds the finished runs (folders holding done.json) in
 // and under each path, and reads their results. Runs whose configurations
 // differ only in the seed share a Group, labelled with their name less
-// any seed part ("scaled-2_seed=1" -> "scaled-2").
-func ReadOutcomes(paths ...string) ([]Outcome, error) {
+// any seed part ("scaled-2_seed=1" -> "scaled-2"). A run folder that
+// cannot be read (a damaged or hand-edited file) is reported on warn and
+// left out: one bad folder does not hide a sweep's other results. It is
+// an error when no run can be read.
+func ReadOutcomes(warn io.Writer, paths ...string) ([]Outcome, error) {
 	var dirs []string
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
@@ -48,10 +53,13 @@ func ReadOutcomes(paths ...string) ([]Outcome, error) {
 	var out []Outcome
 	groups := map[string]string{} // config less seed -> label
 	taken := map[string]bool{}    // labels in use
+	var bad []error
 	for _, d := range dirs {
 		o, key, err := readRun(d)
 		if err != nil {
-			return nil, err
+			fmt.Fprintf(warn, "skipping %v\n", err)
+			bad = append(bad, err)
+			continue
 		}
 		label, ok := groups[key]
 		if !ok {
@@ -63,6 +71,9 @@ func ReadOutcomes(paths ...string) ([]Outcome, error) {
 		}
 		o.Group = label
 		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return nil, errors.Join(bad...)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -154,11 +155,33 @@ func TestSweepRunsResumesAndAggregates(t *testing.T) {
 			t.Errorf("row %v: want n = 2 and mean ± std cells", r)
 		}
 	}
-	read, err := ReadOutcomes(filepath.Join(root, "sw"))
+	read, err := ReadOutcomes(io.Discard, filepath.Join(root, "sw"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ct := Tables(read); len(ct) != 1 || !reflect.DeepEqual(ct[0].Rows, tables[0].Rows) {
 		t.Errorf("compare's table differs from run's:\n%v\n%v", ct, tables)
+	}
+
+	// A damaged run folder is skipped with a warning that names it.
+	done, _ := filepath.Glob(filepath.Join(root, "sw", "*", "done.json"))
+	if len(done) < 2 {
+		t.Fatalf("finished runs %v, want several", done)
+	}
+	if err := os.WriteFile(done[1], []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warn strings.Builder
+	read, err = ReadOutcomes(&warn, filepath.Join(root, "sw"))
+	if err != nil || len(read) != len(done)-1 || !strings.Contains(warn.String(), filepath.Dir(done[1])) {
+		t.Errorf("with one damaged run: %d outcomes, error %v, warning %q", len(read), err, warn.String())
+	}
+	for _, d := range done {
+		if err := os.WriteFile(d, []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ReadOutcomes(io.Discard, filepath.Join(root, "sw")); err == nil {
+		t.Error("no readable run: no error")
 	}
 }

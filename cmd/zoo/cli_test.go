@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -134,6 +136,23 @@ func checkUsageErrors(t *testing.T, cases []usageCase) {
 		}
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %q lacks %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{usageError{errors.New("--format x")}, 2},
+		{errors.New(`required flag(s) "out" not set`), 2},
+		{fmt.Errorf("interrupted at update 3 (state saved): %w", context.Canceled), 130},
+		{errors.New("recipe r.toml: no such file"), 1},
+	}
+	for _, c := range cases {
+		if got := exitCode(c.err); got != c.want {
+			t.Errorf("%v: exit %d, want %d", c.err, got, c.want)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func compareRuns(cmd *cobra.Command, dirs []string, opts compareOptions) error {
 	if opts.desc && opts.sort == "" {
 		return usageError{fmt.Errorf("--desc needs --sort COLUMN")}
 	}
-	outcomes, err := experiment.ReadOutcomes(dirs...)
+	outcomes, err := experiment.ReadOutcomes(cmd.ErrOrStderr(), dirs...)
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}

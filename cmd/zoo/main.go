@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -108,10 +109,20 @@ func main() {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "zoo:", err)
+	os.Exit(exitCode(err))
+}
+
+// exitCode is 2 for a usage error, 130 for a run stopped by Ctrl-C or
+// SIGTERM after saving its state (as shells report an interrupted
+// command, so scripts can tell it from a failure), 1 otherwise.
+func exitCode(err error) int {
 	var u usageError
+	switch {
 	// cobra reports missing required flags as a plain error.
-	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "required flag") {
-		os.Exit(2)
+	case errors.As(err, &u) || strings.HasPrefix(err.Error(), "required flag"):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
 	}
-	os.Exit(1)
+	return 1
 }

@@ -35,7 +35,7 @@ it writes.`,
 }
 
 func plotRuns(cmd *cobra.Command, dirs []string, outDir string) error {
-	outcomes, err := experiment.ReadOutcomes(dirs...)
+	outcomes, err := experiment.ReadOutcomes(cmd.ErrOrStderr(), dirs...)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
