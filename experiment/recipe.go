@@ -16,6 +16,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/viper"
+
+	"github.com/zoo-nn/zoo/registry"
 )
 
 // Load reads the TOML recipe at path and applies overrides, each
@@ -128,7 +130,11 @@ func describeDecodeError(err error, out any) string {
 			if section != "" {
 				full = section + "." + k
 			}
-			lines = append(lines, fmt.Sprintf("unknown key %q; %s takes: %s", full, sectionName(section), strings.Join(known, ", ")))
+			hint := ""
+			if close := registry.Closest(k, known, 2); len(close) > 0 {
+				hint = fmt.Sprintf(" (did you mean %q?)", close[0])
+			}
+			lines = append(lines, fmt.Sprintf("unknown key %q%s; %s takes: %s", full, hint, sectionName(section), strings.Join(known, ", ")))
 		}
 	}
 	if len(lines) == 0 {

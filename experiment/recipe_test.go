@@ -68,7 +68,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"fractional integer", "[train]\nwarmup = 2.5\n", nil, []string{"r.toml", "warmup", "want an integer, got 2.5"}},
 		{"wrong type", "[train]\nlr = \"fast\"\n", nil, []string{"r.toml", "lr"}},
 		{"bad override", "", []string{"train.lr"}, []string{`--set "train.lr": want key=value`}},
-		{"override of an unknown key", "", []string{"train.lrr=1"}, []string{`unknown key "train.lrr"`}},
+		{"override of an unknown key", "", []string{"train.lrr=1"}, []string{`unknown key "train.lrr" (did you mean "lr"?)`}},
 		{"syntax error", "[train\nlr = 1\n", nil, []string{"r.toml"}},
 	}
 	for _, c := range cases {
