@@ -393,6 +393,11 @@ func newFont(size vg.Length) font.Font { return font.From(plot.DefaultFont, size
 // plot builds the figure f of the set; ok is false when no group has a
 // usable value of its quantities.
 func (s *curveSet) plot(f figure) (p *plot.Plot, lg *legend, ok bool, err error) {
+	if !f.logY && f.name == "loss" && s.spread(f) > 100 {
+		// One run whose loss blew up (but stayed finite) would flatten
+		// every other line on a linear axis.
+		f.logY, f.ylabel = true, f.ylabel+" (log scale)"
+	}
 	p = plot.New()
 	p.Title.Text = fmt.Sprintf("%s: %s", s.title(), f.what)
 	p.Title.TextStyle.Font = newFont(12)
@@ -517,6 +522,23 @@ func (s *curveSet) plot(f figure) (p *plot.Plot, lg *legend, ok bool, err error)
 	lg.lines = drawn
 	p.Add(lg)
 	return p, lg, true, nil
+}
+
+// spread is the ratio of the largest to the smallest positive value the
+// figure would draw.
+func (s *curveSet) spread(f figure) float64 {
+	lo, hi := math.Inf(1), 0.0
+	for _, g := range s.groups {
+		for _, sp := range f.series {
+			for _, v := range g.aggregate(sp.metric, true) {
+				lo, hi = math.Min(lo, v.lo), math.Max(hi, v.hi)
+			}
+		}
+	}
+	if hi == 0 {
+		return 1
+	}
+	return hi / lo
 }
 
 func (s *curveSet) title() string {

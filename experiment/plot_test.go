@@ -252,3 +252,29 @@ func TestTranslationData(t *testing.T) {
 		}
 	}
 }
+
+// TestLossAxisTurnsLogForAnExplodedRun: a finite loss of 1e13 in one run
+// puts the loss figure on a log axis; ordinary curves stay linear.
+func TestLossAxisTurnsLogForAnExplodedRun(t *testing.T) {
+	exploded := visionCurve(3, 0)
+	exploded[2].TrainLoss, exploded[2].TestLoss = 1e13, 2e13
+	cases := []struct {
+		name     string
+		outcomes []Outcome
+		log      bool
+	}{
+		{"ordinary", []Outcome{classificationOutcome("plain", "plain", nil, visionCurve(3, 0))}, false},
+		{"one exploded", []Outcome{classificationOutcome("plain", "plain", nil, visionCurve(3, 0)),
+			classificationOutcome("scaled", "scaled", nil, exploded)}, true},
+	}
+	for _, c := range cases {
+		sets, _ := curveSets(c.outcomes)
+		p, _, ok, err := sets[0].plot(figuresOf("classification")[0])
+		if err != nil || !ok {
+			t.Fatalf("%s: ok %v, error %v", c.name, ok, err)
+		}
+		if got := strings.HasSuffix(p.Y.Label.Text, "(log scale)"); got != c.log {
+			t.Errorf("%s: y label %q, want log scale %v", c.name, p.Y.Label.Text, c.log)
+		}
+	}
+}
