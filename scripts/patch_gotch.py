@@ -247,18 +247,24 @@ ERR_NEW = r"""	if errStr != "" {
 """
 
 
+def edit_once(path, marker, old, new, what):
+    """Replace old by new in path unless marker shows the edit is done;
+    stop if old is missing (gotch changed: the patch needs a review)."""
+    text = open(path).read()
+    if marker in text:
+        return
+    if old not in text:
+        sys.exit(f"{path}: {what} is not as expected; review the patch")
+    open(path, "w").write(text.replace(old, new, 1))
+
+
 def fix_error_text(gotch_root):
     """TorchErr appends libtorch's C++ backtrace and a Go stack trace to
     every error; keep the message (ZOO_TORCH_TRACE=1 brings the Go trace
     back)."""
     path = f"{gotch_root}/ts/error.go"
-    text = open(path).read()
-    if "zoo: the message alone" in text:
-        return
-    if ERR_OLD not in text:
-        sys.exit(f"{path}: TorchErr is not as expected; review the patch")
-    text = text.replace(ERR_OLD, ERR_NEW).replace('"fmt"\n', '"fmt"\n\t"os"\n\t"strings"\n', 1)
-    open(path, "w").write(text)
+    edit_once(path, "zoo: the message alone", ERR_OLD, ERR_NEW, "TorchErr")
+    edit_once(path, '"strings"', '"fmt"\n', '"fmt"\n\t"os"\n\t"strings"\n', "error.go's imports")
 
 
 def fix_op_buffers(gotch_root):
@@ -298,13 +304,7 @@ def fix_ballast(gotch_root):
     tensors put pressure on the Go heap and get finalized. Every op pays
     for it (a small op: 19 us instead of about 2 us in PyTorch). The
     finalizer stays as a safety net."""
-    path = f"{gotch_root}/ts/tensor.go"
-    text = open(path).read()
-    if "zoo: no 100 kB ballast" in text:
-        return
-    if BALLAST_OLD not in text:
-        sys.exit(f"{path}: newTensor is not as expected; review the patch")
-    open(path, "w").write(text.replace(BALLAST_OLD, BALLAST_NEW))
+    edit_once(f"{gotch_root}/ts/tensor.go", "zoo: no 100 kB ballast", BALLAST_OLD, BALLAST_NEW, "newTensor")
 
 
 def main():
