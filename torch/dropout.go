@@ -10,13 +10,14 @@ import (
 )
 
 // Dropout on the CPU draws its masks here instead of through libtorch's
-// bernoulli_, which in the libtorch 1.13 CPU build (no MKL) is a serial
-// per-element loop: about 8 ns an element, 15 dropouts of a small
-// Transformer's step cost 10% of the step. A counter-based generator
-// (SplitMix64 at key + counter) fills the mask on every core in about
-// 0.5 ns an element and makes the stream a pure function of (seed, step,
-// position): a resumed run draws the same masks as an uninterrupted one
-// without saving generator state, and the worker count does not matter.
+// bernoulli_, which in the libtorch 1.13 CPU build (no MKL) draws
+// serially, about 8 ns an element (a small Transformer's step has 15
+// dropouts of a million elements). A counter-based generator (SplitMix64
+// at key + counter) fills the mask on every core, and makes the stream a
+// pure function of (seed, step, position): a resumed run draws the same
+// masks as an uninterrupted one without saving generator state, and the
+// worker count does not matter. BenchmarkDropout compares the two
+// (docs/performance.md has the figures).
 //
 // Each 64-bit draw gives four 16-bit uniforms; an element is kept when
 // its uniform is at least t = round(p·65536), and kept elements are scaled
