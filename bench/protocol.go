@@ -325,7 +325,7 @@ func childEnv(env []string, threads, blas int) []string {
 // ReportedEnv lists the environment variables that change libtorch's and
 // the allocator's behaviour, as they are in env (for the results).
 func ReportedEnv(env []string) map[string]string {
-	keys := []string{"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY", "OMP_NUM_THREADS",
+	keys := []string{"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "OMP_NUM_THREADS",
 		"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ZOO_TUNED", "ZOO_NO_REEXEC"}
 	out := map[string]string{}
 	for _, kv := range env {

@@ -90,7 +90,7 @@ func (r *Results) summary() string {
 		parts = append(parts, "QUICK (smoke-test sizes)")
 	}
 	var env []string
-	for _, k := range []string{"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY"} {
+	for _, k := range []string{"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT"} {
 		if v, ok := r.Env[k]; ok {
 			env = append(env, k+"="+v)
 		}

@@ -238,9 +238,7 @@ func (z *zooCase) step() (float64, error) {
 func (z *zooCase) nmtStep(b *nmt.Batch) (loss float64, err error) {
 	defer torch.Recover(&err)
 	z.opt.ZeroGrad()
-	logits := torch.Must(z.nm.Forward(b.Src, b.Prev, true))
-	l, err := nmt.LabelSmoothedLoss(logits, b.Target, z.smoothing, z.ncfg.PaddingIdx)
-	torch.Free(logits)
+	l, _, err := z.nm.ForwardLoss(b.Src, b.Prev, b.Target, z.smoothing, true)
 	torch.Check(err)
 	torch.Check(l.Backward())
 	loss = torch.Float(l) / float64(b.TgtTokens)
@@ -340,9 +338,7 @@ func (z *zooCase) check() (r CheckResult, err error) {
 	r.Params = z.desc.Params
 	loss := func() *ts.Tensor {
 		if z.nm != nil {
-			logits := torch.Must(z.nm.Forward(z.batch.Src, z.batch.Prev, false))
-			l, err := nmt.LabelSmoothedLoss(logits, z.batch.Target, z.smoothing, z.ncfg.PaddingIdx)
-			torch.Free(logits)
+			l, _, err := z.nm.ForwardLoss(z.batch.Src, z.batch.Prev, z.batch.Target, z.smoothing, false)
 			torch.Check(err)
 			return l
 		}

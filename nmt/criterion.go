@@ -16,7 +16,8 @@ import (
 // (PyTorch spreads its α over all V classes, fairseq its ε over the V-1
 // others), so the fused libtorch kernel computes it, backward included.
 // logits is [B, T, V], target [B, T]; the result is a scalar the caller
-// owns and frees.
+// owns and frees. Training and evaluation use Model.ForwardLoss, which
+// computes the same loss fused with the output projection.
 func LabelSmoothedLoss(logits, target *ts.Tensor, epsilon float64, pad int64) (loss *ts.Tensor, err error) {
 	defer torch.Recover(&err)
 	shape := torch.Shape(logits)

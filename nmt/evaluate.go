@@ -42,12 +42,7 @@ func evalBatch(m *Model, data []Example, idx []int, epsilon float64) (loss, nll 
 	b, err := Collate(data, idx, m.cfg.PaddingIdx, m.cfg.EOSIdx, m.Device())
 	torch.Check(err)
 	defer b.Free()
-	logits, err := m.Forward(b.Src, b.Prev, false)
+	l, n, err := m.ForwardLoss(b.Src, b.Prev, b.Target, epsilon, false)
 	torch.Check(err)
-	defer torch.Free(logits)
-	l, err := LabelSmoothedLoss(logits, b.Target, epsilon, m.cfg.PaddingIdx)
-	torch.Check(err)
-	n, err := NLLLoss(logits, b.Target, m.cfg.PaddingIdx)
-	torch.Check(err)
-	return torch.Float(l), torch.Float(n), b.TgtTokens
+	return torch.Float(l), n, b.TgtTokens
 }

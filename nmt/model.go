@@ -247,7 +247,29 @@ func (m *Model) encode(src *ts.Tensor, train bool) *EncoderOut {
 	return &EncoderOut{Out: x, PadMask: mask}
 }
 
+// ForwardLoss runs the model on a batch and returns fairseq's
+// label-smoothed loss (smoothing epsilon) summed over the non-pad target
+// tokens, as a scalar tensor the caller owns and may call Backward on,
+// and the summed NLL. It is Forward followed by LabelSmoothedLoss and
+// NLLLoss, with the output projection and the loss fused on the CPU
+// (headLoss): faster, and the [B, T, V] logits are not kept for backward.
+func (m *Model) ForwardLoss(src, prev, target *ts.Tensor, epsilon float64, train bool) (loss *ts.Tensor, nll float64, err error) {
+	defer torch.Recover(&err)
+	enc := m.encode(src, train)
+	defer enc.Free()
+	h := m.decodeHidden(prev, enc, train)
+	defer torch.Free(h)
+	loss, nll = headLoss(h, m.outW, target, epsilon, m.cfg.PaddingIdx)
+	return loss, nll, nil
+}
+
 func (m *Model) decode(prev *ts.Tensor, enc *EncoderOut, train bool) *ts.Tensor {
+	return m.head(m.decodeHidden(prev, enc, train))
+}
+
+// decodeHidden runs the decoder stack and its final norm, if any: the
+// input of the output projection.
+func (m *Model) decodeHidden(prev *ts.Tensor, enc *EncoderOut, train bool) *ts.Tensor {
 	m.checkTokens("target", prev)
 	x := m.decEmb.forward(prev, train)
 	causal := causalMask(torch.Shape(prev)[1], m.device)
@@ -258,15 +280,19 @@ func (m *Model) decode(prev *ts.Tensor, enc *EncoderOut, train bool) *ts.Tensor 
 		torch.Free(x, k, v)
 		x = y
 	}
-	return m.head(x)
+	return m.normDecoded(x)
 }
 
-// head applies the final norm (if any) and the output projection to x
-// [N, T, D] and frees x.
-func (m *Model) head(x *ts.Tensor) *ts.Tensor {
-	if m.decNorm != nil {
-		x = m.decNorm.forward(x)
+// normDecoded applies the decoder's final norm, if any, and frees x.
+func (m *Model) normDecoded(x *ts.Tensor) *ts.Tensor {
+	if m.decNorm == nil {
+		return x
 	}
+	return m.decNorm.forward(x)
+}
+
+// head applies the output projection to x [N, T, D] and frees x.
+func (m *Model) head(x *ts.Tensor) *ts.Tensor {
 	logits := linear(x, m.outW, nil)
 	torch.Free(x)
 	return logits

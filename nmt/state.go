@@ -146,6 +146,6 @@ func (m *Model) decodeStep(tokens *ts.Tensor, st *DecoderState) *ts.Tensor {
 		x = y
 	}
 	st.step++
-	logits := m.head(x)
+	logits := m.head(m.normDecoded(x))
 	return torch.Must(logits.View([]int64{-1, m.cfg.TgtVocab}, true))
 }

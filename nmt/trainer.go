@@ -219,10 +219,7 @@ func (t *Trainer) backward(idx []int) (float64, int64) {
 	b, err := Collate(t.Corpus.Train, idx, t.Model.cfg.PaddingIdx, t.Model.cfg.EOSIdx, t.Model.Device())
 	torch.Check(err)
 	defer b.Free()
-	logits, err := t.Model.Forward(b.Src, b.Prev, true)
-	torch.Check(err)
-	loss, err := LabelSmoothedLoss(logits, b.Target, t.Cfg.LabelSmoothing, t.Model.cfg.PaddingIdx)
-	torch.Free(logits)
+	loss, _, err := t.Model.ForwardLoss(b.Src, b.Prev, b.Target, t.Cfg.LabelSmoothing, true)
 	torch.Check(err)
 	torch.Check(loss.Backward())
 	return torch.Float(loss), b.TgtTokens

@@ -110,6 +110,16 @@ func CopyInto(dst, src *ts.Tensor) {
 	})
 }
 
+// GradEnabled reports whether libtorch records operations for autograd
+// on this goroutine's OS thread: false inside NoGrad.
+func GradEnabled() bool {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	on := setGrad(true)
+	setGrad(on)
+	return on
+}
+
 func setGrad(on bool) bool {
 	prev, ok := lib.ZooGradSetEnabled(on)
 	if !ok {
