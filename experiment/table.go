@@ -3,9 +3,9 @@ package experiment
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
+	"github.com/zoo-nn/zoo/layers"
 	"github.com/zoo-nn/zoo/report"
 )
 
@@ -198,15 +198,4 @@ func mark(s string, best bool) string {
 }
 
 // variantLabel renders a variant and its parameters, e.g. "rskip-ln order=2".
-func variantLabel(name string, params map[string]any) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := []string{name}
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, params[k]))
-	}
-	return strings.Join(parts, " ")
-}
+func variantLabel(name string, params map[string]any) string { return layers.Label(name, params) }

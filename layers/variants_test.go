@@ -143,3 +143,18 @@ func TestVariantErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLabel(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		params map[string]any
+		want   string
+	}{
+		{"post-ln", nil, "post-ln"},
+		{"rskip-ln", map[string]any{"shared_norm": true, "order": 3}, "rskip-ln order=3 shared_norm=true"},
+	} {
+		if got := layers.Label(c.name, c.params); got != c.want {
+			t.Errorf("Label(%q, %v) = %q, want %q", c.name, c.params, got, c.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sugarme/gotch/nn"
 
+	"github.com/zoo-nn/zoo/layers"
 	"github.com/zoo-nn/zoo/metrics"
 	"github.com/zoo-nn/zoo/tokenizer"
 	"github.com/zoo-nn/zoo/torch"
@@ -81,8 +82,8 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 	if resuming {
 		fmt.Fprintf(out, "%s: resuming %s\n", r.Name, run.Path)
 	}
-	fmt.Fprintf(out, "%s: %s, residual %s %v, %d parameters, device %s\n",
-		r.Name, r.Model.Preset, r.Residual, r.ResidualParams, NumParams(vs), torch.DeviceName(device))
+	fmt.Fprintf(out, "%s: %s, residual %s, %d parameters, device %s\n",
+		r.Name, r.Model.Preset, layers.Label(r.Residual, r.ResidualParams), NumParams(vs), torch.DeviceName(device))
 	start := time.Now()
 	tr := &Trainer{Model: model, VS: vs, Corpus: corpus, Cfg: r.Train, Run: run, Progress: opts.Out}
 	if _, err := tr.Fit(ctx); err != nil {

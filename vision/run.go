@@ -8,6 +8,7 @@ import (
 
 	"github.com/sugarme/gotch/nn"
 
+	"github.com/zoo-nn/zoo/layers"
 	"github.com/zoo-nn/zoo/torch"
 	"github.com/zoo-nn/zoo/train"
 	"github.com/zoo-nn/zoo/vision/images"
@@ -81,8 +82,8 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 	if resuming {
 		fmt.Fprintf(out, "%s: resuming %s\n", r.Name, run.Path)
 	}
-	fmt.Fprintf(out, "%s: %s depth %d, residual %s %v, %d parameters, device %s\n",
-		r.Name, cfg.Arch, cfg.Depth, r.Residual, r.ResidualParams, NumParams(vs), torch.DeviceName(device))
+	fmt.Fprintf(out, "%s: %s depth %d, residual %s, %d parameters, device %s\n",
+		r.Name, cfg.Arch, cfg.Depth, layers.Label(r.Residual, r.ResidualParams), NumParams(vs), torch.DeviceName(device))
 	start := time.Now()
 	tr := &Trainer{Model: model, VS: vs, Train: trainSet, Test: testSet, Data: r.Data, Cfg: r.Train, Run: run, Progress: opts.Out}
 	_, fitErr := tr.Fit(ctx)
@@ -99,7 +100,7 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 		fmt.Fprintf(out, "%s: %v; recorded in %s\n", r.Name, fitErr, run.File(train.DoneFile))
 		return res, run.WriteJSON(train.DoneFile, res)
 	}
-	fmt.Fprintf(out, "%s: test top-1 %.2f%% (error %.2f%%), top-5 %.2f%% after %d epochs\n", r.Name, res.TestTop1, res.TestError, res.TestTop5, res.Epochs)
+	fmt.Fprintf(out, "%s: test top-1 %.2f%% (error %.2f%%), top-5 %.2f%% after %s\n", r.Name, res.TestTop1, res.TestError, res.TestTop5, epochs(res.Epochs))
 	return res, run.WriteJSON(train.DoneFile, res)
 }
 
@@ -153,4 +154,12 @@ func (res *Result) fillCurve(run train.RunDir) error {
 		}
 	}
 	return nil
+}
+
+// epochs is "1 epoch" or "N epochs".
+func epochs(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
 }
