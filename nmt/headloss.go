@@ -33,26 +33,38 @@ func headLoss(h, w, target *ts.Tensor, epsilon float64, pad int64) (loss *ts.Ten
 		return unfusedHeadLoss(h, w, target, epsilon, pad)
 	}
 	vocab, dim := torch.Shape(w)[0], torch.Shape(w)[1]
-	alpha := smoothingAlpha(epsilon, vocab)
-	h2 := torch.Must(h.Reshape([]int64{-1, dim}, false))
-	defer torch.Free(h2)
-	tgt := tokenIDs(target, vocab, pad)
-	if int64(len(tgt)) != torch.Shape(h2)[0] {
-		torch.Errorf("head loss: %d targets for %d decoder positions", len(tgt), torch.Shape(h2)[0])
+	f := &fusedHead{w: w, alpha: smoothingAlpha(epsilon, vocab), pad: pad, vocab: int(vocab)}
+	f.h2 = torch.Must(h.Reshape([]int64{-1, dim}, false))
+	defer torch.Free(f.h2)
+	f.tgt = tokenIDs(target, vocab, pad)
+	if int64(len(f.tgt)) != torch.Shape(f.h2)[0] {
+		torch.Errorf("head loss: %d targets for %d decoder positions", len(f.tgt), torch.Shape(f.h2)[0])
 	}
 	grad := torch.GradEnabled()
 	needH, needW := grad && h.MustRequiresGrad(), grad && w.MustRequiresGrad()
 	var gh, gw *ts.Tensor
 	var smoothed float64
 	torch.NoGrad(func() {
-		probs := rowLosses(h2, w, tgt, alpha, pad, &smoothed, &nll)
+		f.colSum = torch.Must(w.SumDimIntlist([]int64{0}, true, gotch.Float, false))
+		defer torch.Free(f.colSum)
+		probs := f.rowLosses(&smoothed, &nll)
 		defer torch.Free(probs)
 		if needH || needW {
-			logitGrads(probs, tgt, alpha, pad)
-			gh, gw = projectGrads(probs, h2, w, tgt, alpha, pad, needH, needW)
+			f.logitGrads(probs)
+			gh, gw = f.projectGrads(probs, needH, needW)
 		}
 	})
-	return surrogateLoss(smoothed, h2, gh, w, gw), nll
+	return surrogateLoss(smoothed, f.h2, gh, w, gw), nll
+}
+
+// fusedHead holds one headLoss call's operands: h2 [N, D] (the decoder
+// output, flattened), w [V, D], the targets, α, and Σ_v w_v [1, D].
+type fusedHead struct {
+	h2, w, colSum *ts.Tensor
+	tgt           []int64
+	alpha         float64
+	pad           int64
+	vocab         int
 }
 
 // fusable reports whether headLoss's fused path applies: float32
@@ -107,27 +119,29 @@ func tokenIDs(target *ts.Tensor, vocab, pad int64) []int64 {
 // (x_y − log P_y, exact from the softmax), the NLL is s − x_y and the
 // smoothing term Σ_v −log P_v = V·s − Σ_v x_v; the loss is
 // (1−α)·NLL + α/V·that, PyTorch's cross_entropy with label_smoothing α.
-func rowLosses(h2, w *ts.Tensor, tgt []int64, alpha float64, pad int64, smoothed, nll *float64) *ts.Tensor {
-	wT := torch.Must(w.T(false))
-	logits := torch.Must(h2.Mm(wT, false))
+// Σ_v x_v is h·Σ_v w_v: one product with a vector instead of a pass over
+// the [N, V] logits.
+func (f *fusedHead) rowLosses(smoothed, nll *float64) *ts.Tensor {
+	wT := torch.Must(f.w.T(false))
+	logits := torch.Must(f.h2.Mm(wT, false))
 	torch.Free(wT)
 	defer torch.Free(logits)
-	sums := torch.Must(logits.SumDimIntlist([]int64{1}, false, gotch.Float, false))
+	sums := torch.Must(f.h2.Mm(torch.Must(f.colSum.T(false)), false))
 	defer torch.Free(sums)
 	probs := torch.Must(logits.Softmax(1, gotch.Float, false))
 	x, _ := torch.Float32s(logits)
 	p, _ := torch.Float32s(probs)
 	rowSum, _ := torch.Float32s(sums)
-	vocab := len(x) / len(tgt)
-	for r, y := range tgt {
-		if y == pad {
+	v := f.vocab
+	for r, y := range f.tgt {
+		if y == f.pad {
 			continue
 		}
-		row := x[r*vocab : (r+1)*vocab]
-		s := logSumExp(row, p[r*vocab+int(y)], float64(row[y]))
+		row := x[r*v : (r+1)*v]
+		s := logSumExp(row, p[r*v+int(y)], float64(row[y]))
 		rowNLL := s - float64(row[y])
 		*nll += rowNLL
-		*smoothed += (1-alpha)*rowNLL + alpha/float64(vocab)*(float64(vocab)*s-float64(rowSum[r]))
+		*smoothed += (1-f.alpha)*rowNLL + f.alpha/float64(v)*(float64(v)*s-float64(rowSum[r]))
 	}
 	return probs
 }
@@ -157,47 +171,92 @@ func logSumExp(row []float32, py float32, xy float64) float64 {
 // Probabilities under 1e-30 become 0: in the products below they change
 // no float32 sum, and as subnormal numbers they would slow the products
 // down several times over (every multiply on one takes a microcode
-// assist).
-func logitGrads(probs *ts.Tensor, tgt []int64, alpha float64, pad int64) {
+// assist). Only rows that can hold one are scanned (mayUnderflow).
+func (f *fusedHead) logitGrads(probs *ts.Tensor) {
 	p, _ := torch.Float32s(probs)
-	vocab := len(p) / len(tgt)
-	torch.ParallelFor(len(tgt), 64, func(lo, hi int) {
+	v := f.vocab
+	scan := f.mayUnderflow(p)
+	torch.ParallelFor(len(f.tgt), 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := p[r*vocab : (r+1)*vocab]
-			if tgt[r] == pad {
+			row := p[r*v : (r+1)*v]
+			if f.tgt[r] == f.pad {
 				clear(row)
 				continue
 			}
-			for i, v := range row {
-				if v < 1e-30 {
-					row[i] = 0
+			if scan[r] {
+				for i, q := range row {
+					if q < 1e-30 {
+						row[i] = 0
+					}
 				}
 			}
-			row[tgt[r]] -= float32(1 - alpha)
+			row[f.tgt[r]] -= float32(1 - f.alpha)
 		}
 	})
+}
+
+// mayUnderflow marks the token rows where a probability may fall under
+// 1e-30 = e^-69.1. A row's logits are h·w_v, so none lies below
+// −‖h‖·max_v‖w_v‖, and every probability is at least
+// exp(−‖h‖·max‖w_v‖ − s), s the row's log-sum-exp (from its target's
+// probability and logit, as in rowLosses). Rows whose bound stays above
+// e^-68 skip the scan: at initialization and in ordinary training, all.
+func (f *fusedHead) mayUnderflow(p []float32) []bool {
+	h, _ := torch.Float32s(f.h2)
+	w, _ := torch.Float32s(f.w)
+	d := len(h) / len(f.tgt)
+	maxW := 0.0
+	for i := 0; i < len(w); i += d {
+		maxW = max(maxW, norm2(w[i:i+d]))
+	}
+	scan := make([]bool, len(f.tgt))
+	for r, y := range f.tgt {
+		if y == f.pad {
+			continue
+		}
+		py := float64(p[r*f.vocab+int(y)])
+		xy := dot(h[r*d:(r+1)*d], w[int(y)*d:(int(y)+1)*d])
+		// s − x_y = −log P_y; the bound is ‖h‖·max‖w‖ + s < 68.
+		s := xy - math.Log(py)
+		scan[r] = py <= 1e-30 || norm2(h[r*d:(r+1)*d])*maxW+s >= 68
+	}
+	return scan
+}
+
+func norm2(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s)
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
 }
 
 // projectGrads returns the gradients G·w (for h2, when needH) and Gᵀ·h2
 // (for w, when needW), G being grads less α/V on token rows: the bias
 // −α/V·mask·(1ᵀw) and −α/V·(maskᵀh2) puts that part back.
-func projectGrads(grads, h2, w *ts.Tensor, tgt []int64, alpha float64, pad int64, needH, needW bool) (gh, gw *ts.Tensor) {
-	mask := tokenMask(tgt, pad)
+func (f *fusedHead) projectGrads(grads *ts.Tensor, needH, needW bool) (gh, gw *ts.Tensor) {
+	mask := tokenMask(f.tgt, f.pad)
 	defer torch.Free(mask)
-	shift := ts.FloatScalar(-alpha / float64(torch.Shape(w)[0]))
+	shift := ts.FloatScalar(-f.alpha / float64(f.vocab))
 	defer func() { torch.Check(shift.Drop()) }()
 	if needH {
-		colSum := torch.Must(w.SumDimIntlist([]int64{0}, true, gotch.Float, false))
-		bias := torch.Must(torch.Must(mask.Mul(colSum, false)).MulScalar(shift, true))
-		torch.Free(colSum)
-		gh = torch.Must(bias.Addmm(grads, w, true))
+		bias := torch.Must(torch.Must(mask.Mul(f.colSum, false)).MulScalar(shift, true))
+		gh = torch.Must(bias.Addmm(grads, f.w, true))
 	}
 	if needW {
 		maskRow := torch.Must(mask.T(false))
-		bias := torch.Must(torch.Must(maskRow.Mm(h2, false)).MulScalar(shift, true))
+		bias := torch.Must(torch.Must(maskRow.Mm(f.h2, false)).MulScalar(shift, true))
 		torch.Free(maskRow)
 		gT := torch.Must(grads.T(false))
-		gw = torch.Must(bias.Addmm(gT, h2, true))
+		gw = torch.Must(bias.Addmm(gT, f.h2, true))
 		torch.Free(gT)
 	}
 	return gh, gw

@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/zoo-nn/zoo/torch"
+	"github.com/zoo-nn/zoo/train"
 )
 
 // lossAndGrads is one way of computing a batch's loss: the smoothed loss,
@@ -87,10 +88,14 @@ func runLoss(t *testing.T, vs *nn.VarStore, fn func() (*ts.Tensor, float64)) los
 	loss, nll := fn()
 	torch.Check(loss.Backward())
 	out := lossAndGrads{loss: torch.Float(loss), nll: nll, grads: map[string][]float64{}}
-	for name, v := range vs.Variables() {
-		g := torch.Must(v.Grad(false))
+	params, err := train.Params(vs) // pointers that keep the variables alive
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range params {
+		g := torch.Must(p.Tensor.Grad(false))
 		if g.MustDefined() {
-			out.grads[name] = values(g)
+			out.grads[p.Name] = values(g)
 			torch.NoGrad(func() { torch.Check(g.Zero_()) })
 		}
 		torch.Free(g)
