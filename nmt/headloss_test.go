@@ -165,3 +165,38 @@ func floatTensor(t *testing.T, vals []float32, shape []int64) *ts.Tensor {
 	x := torch.Must(ts.OfSlice(vals))
 	return torch.Must(x.View(shape, true))
 }
+
+// TestHeadLossGradientsWithUnderflowingEntries: where a row's logits
+// spread wider than float32's exponent range, the flushed gradient still
+// equals libtorch's, and so does the loss.
+func TestHeadLossGradientsWithUnderflowingEntries(t *testing.T) {
+	for _, tgt := range []int64{0, 1, 2} {
+		grads := func(fused bool) (loss float64, gh, gw []float64) {
+			h := leaf(t, []float32{1, 0, 0, 1}, []int64{1, 2, 2})
+			w := leaf(t, []float32{0, 0, -95, 0, 5, 3}, []int64{3, 2}) // e^-100: subnormal
+			target := int64Tensor([]int64{tgt, 0}, []int64{1, 2}, gotch.CPU)
+			defer torch.Free(h, w, target)
+			var l *ts.Tensor
+			if fused {
+				l, _ = headLoss(h, w, target, 0.1, 3)
+			} else {
+				logits := linear(h, w, nil)
+				l = torch.Must(LabelSmoothedLoss(logits, target, 0.1, 3))
+				torch.Free(logits)
+			}
+			torch.Check(l.Backward())
+			return torch.Float(l), values(torch.Must(h.Grad(false))), values(torch.Must(w.Grad(false)))
+		}
+		l1, gh1, gw1 := grads(true)
+		l2, gh2, gw2 := grads(false)
+		if math.Abs(l1-l2) > 1e-5*l2 || maxAbsDiff(gh1, gh2) > 1e-5 || maxAbsDiff(gw1, gw2) > 1e-5 {
+			t.Errorf("target %d: fused loss %g grads %v %v; libtorch %g %v %v", tgt, l1, gh1, gw1, l2, gh2, gw2)
+		}
+	}
+}
+
+// leaf is a float32 tensor that requires grad.
+func leaf(t *testing.T, vals []float32, shape []int64) *ts.Tensor {
+	t.Helper()
+	return torch.Must(floatTensor(t, vals, shape).SetRequiresGrad(true, true))
+}
