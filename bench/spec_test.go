@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +99,10 @@ func TestOptionsValidate(t *testing.T) {
 		"batch":  {func(o *Options) { o.Batch = -1 }, "--batch -1"},
 		"memory": {func(o *Options) { o.Memory, o.Updates, o.ComparePyTorch = true, 10, true }, "--memory runs zoo alone"},
 		"upd":    {func(o *Options) { o.Memory = true }, "--updates 0"},
+		"gemm":   {func(o *Options) { o.GEMMSize = -5 }, "--gemm-size -5"},
+		"length": {func(o *Options) { o.Length = 1 }, "--length 1: want at least 2 tokens"},
+		"tol":    {func(o *Options) { o.Tolerance = math.NaN() }, "--tolerance NaN"},
+		"spec":   {func(o *Options) { o.Models = []string{"tiny", "nope"} }, "nope"},
 	} {
 		o := base
 		c.edit(&o)

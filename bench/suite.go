@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -181,6 +182,12 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--steps %d: want at least 1 step per repetition", o.Steps)
 	case o.Batch < 0 || o.Length < 0 || o.InferBatch < 0:
 		return fmt.Errorf("--batch %d, --length %d, --infer-batch %d: want positive sizes (0 = default)", o.Batch, o.Length, o.InferBatch)
+	case o.Length == 1:
+		return fmt.Errorf("--length 1: want at least 2 tokens, a word and EOS (0 = default)")
+	case o.GEMMSize < 0 || o.GEMMReps < 0:
+		return fmt.Errorf("--gemm-size %d, gemm repetitions %d: want positive values (0 = default)", o.GEMMSize, o.GEMMReps)
+	case !(o.Tolerance >= 0) || math.IsInf(o.Tolerance, 0):
+		return fmt.Errorf("--tolerance %g: want a finite relative difference > 0", o.Tolerance)
 	case o.Memory && o.Updates < 1:
 		return fmt.Errorf("--updates %d: want at least 1", o.Updates)
 	case o.Memory && (o.Check || o.ComparePyTorch):
@@ -219,6 +226,10 @@ func (o *Options) Validate() error {
 	}
 	if len(o.VariantModels) == 0 {
 		o.VariantModels = []string{"small", "resnet20"}
+	}
+	// Every case's sizes, checked before any child starts.
+	if _, err := o.specs(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -243,6 +243,11 @@ func (g *getter) makeFile(ctx context.Context, f File) error {
 		return fmt.Errorf("%s: %w", g.name(f), err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
+	// os.CreateTemp makes 0600; data files are for every user.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", g.name(f), err)
+	}
 	h := sha256.New()
 	w := &tailWriter{w: io.MultiWriter(tmp, h)}
 	err = g.writeParts(ctx, w, f)

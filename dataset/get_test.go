@@ -38,6 +38,13 @@ func TestGetDownloadsAndVerifies(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.Cache, "toy", ".download")); !os.IsNotExist(err) {
 		t.Errorf("download directory left after success: %v", err)
 	}
+	for _, f := range []string{want, filepath.Join(s.Cache, "toy", ManifestName)} {
+		if st, err := os.Stat(f); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644 (not os.CreateTemp's 0600)", f, st.Mode().Perm())
+		}
+	}
 	// A second Get verifies the cached copy and downloads nothing.
 	events, err = get(t, s, "toy", GetOptions{})
 	if err != nil {

@@ -67,7 +67,10 @@ func writeAtomic(name string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(tmp, r)
+	err = tmp.Chmod(0o644) // os.CreateTemp makes 0600
+	if err == nil {
+		_, err = io.Copy(tmp, r)
+	}
 	if err = errors.Join(err, tmp.Close()); err == nil {
 		err = os.Rename(tmp.Name(), name)
 	}

@@ -3,7 +3,6 @@ package experiment
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -53,12 +52,12 @@ func ReadOutcomes(warn io.Writer, paths ...string) ([]Outcome, error) {
 	var out []Outcome
 	groups := map[string]string{} // config less seed -> label
 	taken := map[string]bool{}    // labels in use
-	var bad []error
+	var bad []string              // the folders skipped
 	for _, d := range dirs {
 		o, key, err := readRun(d)
 		if err != nil {
 			fmt.Fprintf(warn, "skipping %v\n", err)
-			bad = append(bad, err)
+			bad = append(bad, d)
 			continue
 		}
 		label, ok := groups[key]
@@ -73,7 +72,7 @@ func ReadOutcomes(warn io.Writer, paths ...string) ([]Outcome, error) {
 		out = append(out, o)
 	}
 	if len(out) == 0 {
-		return nil, errors.Join(bad...)
+		return nil, fmt.Errorf("no readable finished run in %s; skipped as unreadable: %s", strings.Join(paths, ", "), strings.Join(bad, ", "))
 	}
 	return out, nil
 }

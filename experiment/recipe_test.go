@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,10 +67,24 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown top-level key", "resid = \"post-ln\"\n", nil,
 			[]string{`unknown key "resid"`, "the top level takes: residual, residual_params, seeds, task, train"}},
 		{"fractional integer", "[train]\nwarmup = 2.5\n", nil, []string{"r.toml", "warmup", "want an integer, got 2.5"}},
-		{"wrong type", "[train]\nlr = \"fast\"\n", nil, []string{"r.toml", "lr"}},
+		{"wrong type", "[train]\nlr = \"fast\"\n", nil, []string{`r.toml: key train.lr: want a number, got a string ("fast")`}},
+		{"string for an integer", "[train]\nwarmup = \"many\"\n", nil, []string{`r.toml: key train.warmup: want an integer, got a string ("many")`}},
+		{"number for a string", "residual = 5\n", nil, []string{"r.toml: key residual: want a string, got a number (5)"}},
+		{"number for a table", "residual_params = 3\n", nil, []string{"r.toml: key residual_params: want a table, got a number (3)"}},
+		{"table for a number", "[train.lr]\nx = 1\n", nil, []string{"r.toml: key train.lr: want a number, got a table"}},
+		{"array for a string", "task = [\"translation\"]\n", nil, []string{"r.toml: key task: want a string, got an array ([translation])"}},
+		{"long value", "residual = [" + strings.Repeat("1, ", 500) + "1]\n", nil, []string{"r.toml: key residual: want a string, got an array ([1 1 1", "…"}},
+		{"long bad number", "residual = " + strings.Repeat("9", 500) + "\n", nil, []string{"r.toml: line 1, column 12: ", "…"}},
 		{"bad override", "", []string{"train.lr"}, []string{`--set "train.lr": want key=value`}},
+		{"override with an empty key part", "", []string{"train..x=1"}, []string{`--set "train..x=1": key "train..x": want dotted names`}},
+		{"override with a leading dot", "", []string{".lr=1"}, []string{`key ".lr"`}},
+		{"override with a space in its key", "", []string{"train.l r=1"}, []string{`key "train.l r"`}},
+		{"override with an unclosed array", "", []string{"seeds=[1, 2"}, []string{`--set "seeds=[1, 2": value "[1, 2" is not valid TOML`}},
+		{"override with an unclosed string", "", []string{`task="translation`}, []string{"is not valid TOML"}},
 		{"override of an unknown key", "", []string{"train.lrr=1"}, []string{`unknown key "train.lrr" (did you mean "lr"?)`}},
-		{"syntax error", "[train\nlr = 1\n", nil, []string{"r.toml"}},
+		{"syntax error", "[train\nlr = 1\n", nil, []string{"r.toml", "line 1"}},
+		{"duplicate key", "task = \"translation\"\n[train]\nlr = 1\nlr = 2\n", nil, []string{"r.toml: line 4: ", "key lr is already defined"}},
+		{"duplicate table", "[train]\nlr = 1\n[residual_params]\n[train]\nwarmup = 2\n", nil, []string{"r.toml: line 4: "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,9 +102,53 @@ func TestDecodeErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
+			if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "decoding failed") || len(msg) > 400 {
+				t.Errorf("error %q: want one short line, without mapstructure's header", msg)
+			}
 		})
 	}
-	if _, err := Load("/nonexistent/r.toml", nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/r.toml: no such file") {
+	if _, err := Load("/no-such-folder/r.toml", nil); err == nil || !strings.Contains(err.Error(), "/no-such-folder/r.toml: no such file") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestDecodeErrorsOneLinePerProblem: several problems give one line
+// each, every line naming the file.
+func TestDecodeErrorsOneLinePerProblem(t *testing.T) {
+	path := writeRecipe(t, "residual = 5\nresid = 1\n[train]\nlr = \"fast\"\n")
+	v, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r testRecipe
+	err = Decode(v, path, &r)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%v", len(lines), err)
+	}
+	for _, want := range []string{"key residual: want a string", `unknown key "resid"`, "key train.lr: want a number"} {
+		found := false
+		for _, l := range lines {
+			found = found || strings.Contains(l, want)
+		}
+		if !found {
+			t.Errorf("no line says %q:\n%v", want, err)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "recipe "+path+": ") {
+			t.Errorf("line %q does not name the recipe", l)
+		}
+	}
+	if _, _, err := ParseOverride("a..b=1"); !errors.Is(err, ErrBadOverride) {
+		t.Errorf("ParseOverride(a..b=1): %v, want ErrBadOverride", err)
+	}
+	for _, ok := range []string{"train.lr=5e-4", "name=my run", "residual_params.lambda=0.5", "seeds=[1, 2]", `name="a b"`, "train.lr=nan"} {
+		if _, _, err := ParseOverride(ok); err != nil {
+			t.Errorf("ParseOverride(%q): %v", ok, err)
+		}
 	}
 }

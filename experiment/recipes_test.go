@@ -50,6 +50,21 @@ func TestRecipeErrorsNameTheKey(t *testing.T) {
 		{[]string{"train.keep_last=0"}, "keep_last >= 1"},
 		{[]string{"name=../x"}, "path separators"},
 		{[]string{"threads=-1"}, "threads = -1"},
+		{[]string{"train.label_smoothing=nan"}, "label_smoothing = NaN"},
+		{[]string{"train.clip_norm=nan"}, "clip_norm = NaN"},
+		{[]string{"train.clip_norm=inf"}, "clip_norm = +Inf"},
+		{[]string{"train.max_minutes=nan"}, "max_minutes = NaN"},
+		{[]string{"train.max_minutes=inf"}, "max_minutes = +Inf"},
+		{[]string{"train.adam.eps=nan"}, "adam eps = NaN"},
+		{[]string{"train.adam.beta1=nan"}, "adam beta1 = NaN"},
+		{[]string{"train.adam.weight_decay=nan"}, "adam weight_decay = NaN"},
+		{[]string{"eval.max_len_a=inf"}, "max_len_a = +Inf"},
+		{[]string{"model.dropout=nan"}, "dropout = NaN"},
+		{[]string{`train.schedule.lr="fast"`}, `key train.schedule.lr: want a number, got a string ("fast")`},
+		{[]string{"residual=5"}, "key residual: want a string, got a number (5)"},
+		{[]string{"residual_params=3"}, "key residual_params: want a table, got a number (3)"},
+		{[]string{"train.max_epochs=true"}, "key train.max_epochs: want an integer, got a boolean (true)"},
+		{[]string{`task=["translation"]`}, "key task: want a string"},
 	}
 	if _, err := os.Stat(filepath.Join(sharedtest.Dir(), "data", "toy-deen")); err == nil {
 		t.Setenv("ZOO_DATA", sharedData(t))
@@ -63,6 +78,33 @@ func TestRecipeErrorsNameTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "toy-rsln.toml") {
 			t.Errorf("%v: error %v, want the recipe file and %q", c.sets, err, c.want)
 		}
+	}
+}
+
+// TestClassificationRecipeErrorsNameTheKey: the float keys of a
+// classification recipe refuse NaN and ±Inf by name, and pad_crop may
+// not reach the image side.
+func TestClassificationRecipeErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		set, want string
+	}{
+		{"train.sgd.momentum=nan", "sgd momentum = NaN"},
+		{"train.sgd.weight_decay=inf", "sgd weight_decay = +Inf"},
+		{"train.label_smoothing=nan", "label_smoothing = NaN"},
+		{"train.clip_norm=nan", "clip_norm = NaN"},
+		{"train.max_minutes=nan", "max_minutes = NaN"},
+		{"train.adam.eps=-inf", "adam eps = -Inf"},
+		{"data.pad_crop=100", "pad_crop = 100: want less than the image side, 28 pixels"},
+		{"data.pad_crop=28", "pad_crop = 28"},
+	}
+	for _, c := range cases {
+		_, err := LoadRecipes("../recipes/fmnist-resnet20-plain.toml", Options{Overrides: []string{c.set}})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "fmnist-resnet20-plain.toml") {
+			t.Errorf("%s: error %v, want the recipe file and %q", c.set, err, c.want)
+		}
+	}
+	if _, err := LoadRecipes("../recipes/fmnist-resnet20-plain.toml", Options{Overrides: []string{"data.pad_crop=27"}}); err != nil {
+		t.Errorf("pad_crop = 27 on 28×28 images: %v", err)
 	}
 }
 

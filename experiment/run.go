@@ -179,6 +179,11 @@ func loadOne(v *viper.Viper, path string, opts Options, c combination) (Recipe, 
 
 func decodeTask(v *viper.Viper, path string, opts Options) (Recipe, error) {
 	r := Recipe{Path: path}
+	if t := v.Get("task"); t != nil {
+		if _, ok := t.(string); !ok {
+			return r, fmt.Errorf("recipe %s: key task: want a string, one of %s; got %s", path, strings.Join(Tasks, ", "), describeValue(t))
+		}
+	}
 	switch task := v.GetString("task"); task {
 	case "translation":
 		t, err := decodeTranslation(v, path, opts)
@@ -236,6 +241,13 @@ func decodeCommon(v *viper.Viper, path string, opts Options, out any, rc *train.
 	}
 	fillRunDefaults(&rc.Name, &rc.RunDir, path, opts.RunRoot)
 	expandPaths(&rc.RunDir)
+	// One folder, one spelling: runs/x, ./runs/x/ and /abs/runs/x are the
+	// same run, to the duplicate check of zoo run and in config.json.
+	dir, err := filepath.Abs(rc.RunDir)
+	if err != nil {
+		return fmt.Errorf("recipe %s: run_dir %q: %w", path, rc.RunDir, err)
+	}
+	rc.RunDir = dir
 	if rc.Threads < 0 {
 		return fmt.Errorf("recipe %s: threads = %d: want 0 (keep the command line's) or a positive count", path, rc.Threads)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zoo-nn/zoo/layers"
+	"github.com/zoo-nn/zoo/nmt"
 	"github.com/zoo-nn/zoo/report"
 )
 
@@ -15,6 +16,15 @@ type column struct {
 	format string // for one value; mean ± std uses it for both
 	better int    // +1: higher is better, -1: lower is better, 0: not a score
 	value  func(Outcome) float64
+	show   func(float64) string // when set, writes a value instead of format
+}
+
+// cell writes one value of the column.
+func (c column) cell(v float64) string {
+	if c.show != nil {
+		return c.show(v)
+	}
+	return fmt.Sprintf(c.format, v)
 }
 
 // taskColumns are a task's label columns (they identify a row) and
@@ -31,17 +41,21 @@ var translationColumns = taskColumns{
 	headers: []string{"run", "residual", "params"},
 	labels: func(o Outcome) []string {
 		r := o.Translation
-		return []string{o.Group, variantLabel(r.Residual, r.Params), fmt.Sprintf("%.2fM", float64(r.NumParams)/1e6)}
+		group := o.Group
+		if r.Diverged != "" {
+			group += " (diverged)"
+		}
+		return []string{group, variantLabel(r.Residual, r.Params), fmt.Sprintf("%.2fM", float64(r.NumParams)/1e6)}
 	},
 	figures: []column{
-		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Translation.Epochs) }},
-		{"updates", "%.0f", 0, func(o Outcome) float64 { return float64(o.Translation.Updates) }},
-		{"valid loss", "%.3f", -1, func(o Outcome) float64 { return o.Translation.BestValidLoss }},
-		{"valid ppl", "%.2f", -1, func(o Outcome) float64 { return o.Translation.BestValidPPL }},
-		{"test BLEU", "%.2f", +1, func(o Outcome) float64 { return o.Translation.TestBLEU }},
-		{"tok BLEU", "%.2f", +1, func(o Outcome) float64 { return o.Translation.TokBLEU }},
-		{"train min", "%.1f", 0, func(o Outcome) float64 { return o.Translation.TrainSeconds / 60 }},
-		{"tok/s", "%.0f", 0, func(o Outcome) float64 { return o.Translation.TokensPerSec }},
+		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Translation.Epochs) }, nil},
+		{"updates", "%.0f", 0, func(o Outcome) float64 { return float64(o.Translation.Updates) }, nil},
+		{"valid loss", "%.3f", -1, validated(func(o Outcome) float64 { return o.Translation.BestValidLoss }), nil},
+		{"valid ppl", "", -1, validated(func(o Outcome) float64 { return o.Translation.BestValidPPL }), nmt.FormatPPL},
+		{"test BLEU", "%.2f", +1, decoded(func(o Outcome) float64 { return o.Translation.TestBLEU }), nil},
+		{"tok BLEU", "%.2f", +1, decoded(func(o Outcome) float64 { return o.Translation.TokBLEU }), nil},
+		{"train min", "%.1f", 0, func(o Outcome) float64 { return o.Translation.TrainSeconds / 60 }, nil},
+		{"tok/s", "%.0f", 0, func(o Outcome) float64 { return o.Translation.TokensPerSec }, nil},
 	},
 }
 
@@ -59,14 +73,14 @@ var classificationColumns = taskColumns{
 		return []string{group, r.Dataset, r.Model, variantLabel(r.Residual, r.Params), fmt.Sprintf("%.2fM", float64(r.NumParams)/1e6)}
 	},
 	figures: []column{
-		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Epochs) }},
-		{"updates", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Updates) }},
-		{"test loss", "%.4f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestLoss })},
-		{"top-1 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop1 })},
-		{"top-5 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop5 })},
-		{"error %", "%.2f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestError })},
-		{"train min", "%.1f", 0, func(o Outcome) float64 { return o.Classification.TrainSeconds / 60 }},
-		{"img/s", "%.0f", 0, func(o Outcome) float64 { return o.Classification.ImagesPerSec }},
+		{"epochs", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Epochs) }, nil},
+		{"updates", "%.0f", 0, func(o Outcome) float64 { return float64(o.Classification.Updates) }, nil},
+		{"test loss", "%.4f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestLoss }), nil},
+		{"top-1 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop1 }), nil},
+		{"top-5 %", "%.2f", +1, evaluated(func(o Outcome) float64 { return o.Classification.TestTop5 }), nil},
+		{"error %", "%.2f", -1, evaluated(func(o Outcome) float64 { return o.Classification.TestError }), nil},
+		{"train min", "%.1f", 0, func(o Outcome) float64 { return o.Classification.TrainSeconds / 60 }, nil},
+		{"img/s", "%.0f", 0, func(o Outcome) float64 { return o.Classification.ImagesPerSec }, nil},
 	},
 }
 
@@ -75,6 +89,29 @@ var classificationColumns = taskColumns{
 func evaluated(value func(Outcome) float64) func(Outcome) float64 {
 	return func(o Outcome) float64 {
 		if o.Classification.Epochs == 0 {
+			return math.NaN()
+		}
+		return value(o)
+	}
+}
+
+// validated makes a validation figure NaN (shown as "-", never the best)
+// for a translation run that never completed an epoch: one that diverged
+// in its first (its best_valid_loss is -1).
+func validated(value func(Outcome) float64) func(Outcome) float64 {
+	return func(o Outcome) float64 {
+		if o.Translation.Epochs == 0 {
+			return math.NaN()
+		}
+		return value(o)
+	}
+}
+
+// decoded makes a test figure NaN for a translation run that diverged:
+// its test set was never decoded, and a 0 would read as a score.
+func decoded(value func(Outcome) float64) func(Outcome) float64 {
+	return func(o Outcome) float64 {
+		if o.Translation.Diverged != "" {
 			return math.NaN()
 		}
 		return value(o)
@@ -125,11 +162,11 @@ func (tc taskColumns) table(outcomes []Outcome) report.Table {
 		cells := append(append([]string{}, r.labels...), fmt.Sprint(len(r.runs)))
 		for i, c := range tc.figures {
 			mean, std := meanStd(r.runs, c.value)
-			cell := fmt.Sprintf(c.format, mean)
+			cell := c.cell(mean)
 			if math.IsNaN(mean) {
 				cell = "-"
 			} else if len(r.runs) > 1 {
-				cell += " ± " + fmt.Sprintf(c.format, std)
+				cell += " ± " + c.cell(std)
 			}
 			cells = append(cells, mark(cell, c.better != 0 && len(rows) > 1 && mean == best[i]))
 		}

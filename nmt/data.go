@@ -2,12 +2,15 @@ package nmt
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,7 +94,11 @@ type PrepStats struct {
 	TestPairs                int
 	DictSize                 int
 	BPEMerges                int
-	Cached                   bool // loaded from the cache rather than prepared
+	// DictSHA256 is the hex SHA-256 of the cache's dict.txt, so that a
+	// damaged (e.g. truncated) dictionary is told from the one the ids
+	// were encoded with. Caches written before it was recorded lack it.
+	DictSHA256 string `json:",omitempty"`
+	Cached     bool   // loaded from the cache rather than prepared
 }
 
 // PathOf resolves <prefix>.<lang>, trying the plain name then ".gz". A
@@ -218,6 +225,12 @@ func LoadCorpus(c DataConfig) (*Corpus, error) {
 	}
 	corpus, err := loadCached(dir)
 	if err != nil {
+		// No cache, or a damaged one (its files disagree with stats.json):
+		// prepare anew. stats.json goes first, so that a preparation
+		// interrupted halfway leaves no cache that looks complete.
+		if rmErr := os.Remove(filepath.Join(dir, "stats.json")); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("data cache %s is damaged (%v) and cannot be reset: %w", dir, err, rmErr)
+		}
 		corpus, err = prepare(c, splits, dir)
 		if err != nil {
 			return nil, err
@@ -407,7 +420,13 @@ func saveCorpus(c *Corpus, codes *tokenizer.Codes) error {
 			return fmt.Errorf("data cache: %w", err)
 		}
 	}
-	if err := c.Dict.Save(filepath.Join(c.Dir, "dict.txt")); err != nil {
+	var dict bytes.Buffer
+	if _, err := c.Dict.WriteTo(&dict); err != nil {
+		return fmt.Errorf("data cache: %w", err)
+	}
+	sum := sha256.Sum256(dict.Bytes())
+	c.Stats.DictSHA256 = hex.EncodeToString(sum[:])
+	if err := train.WriteFileAtomic(filepath.Join(c.Dir, "dict.txt"), dict.Bytes()); err != nil {
 		return fmt.Errorf("data cache: %w", err)
 	}
 	for name, ex := range map[string][]Example{"train": c.Train, "valid": c.Valid, "test": c.Test} {
@@ -420,25 +439,67 @@ func saveCorpus(c *Corpus, codes *tokenizer.Codes) error {
 	return train.WriteFileAtomic(filepath.Join(c.Dir, "stats.json"), raw)
 }
 
+// loadCached reads the cache in dir, checking its files against what
+// stats.json records: an error means there is no usable cache (none, or
+// a damaged one, named in the error).
 func loadCached(dir string) (*Corpus, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "stats.json"))
+	statsPath := filepath.Join(dir, "stats.json")
+	raw, err := os.ReadFile(statsPath)
 	if err != nil {
 		return nil, err
 	}
 	c := &Corpus{Dir: dir}
 	if err := json.Unmarshal(raw, &c.Stats); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data cache %s: %w", statsPath, err)
 	}
-	if c.Dict, err = tokenizer.LoadDictionary(filepath.Join(dir, "dict.txt")); err != nil {
-		return nil, err
+	dictPath := filepath.Join(dir, "dict.txt")
+	dictRaw, err := os.ReadFile(dictPath)
+	if err != nil {
+		return nil, fmt.Errorf("data cache: %w", err)
 	}
-	for name, dst := range map[string]*[]Example{"train": &c.Train, "valid": &c.Valid, "test": &c.Test} {
-		if *dst, err = readIDs(filepath.Join(dir, name+".ids")); err != nil {
-			return nil, err
+	if want := c.Stats.DictSHA256; want != "" {
+		if sum := sha256.Sum256(dictRaw); hex.EncodeToString(sum[:]) != want {
+			return nil, fmt.Errorf("data cache %s: SHA-256 differs from the one %s records", dictPath, statsPath)
+		}
+	}
+	if c.Dict, err = tokenizer.ReadDictionary(bytes.NewReader(dictRaw), dictPath); err != nil {
+		return nil, fmt.Errorf("data cache: %w", err)
+	}
+	if c.Dict.Len() != c.Stats.DictSize {
+		return nil, fmt.Errorf("data cache %s: %d symbols, but %s records %d", dictPath, c.Dict.Len(), statsPath, c.Stats.DictSize)
+	}
+	for _, split := range []struct {
+		name  string
+		dst   *[]Example
+		pairs int
+	}{{"train", &c.Train, c.Stats.TrainPairs}, {"valid", &c.Valid, c.Stats.ValidPairs}, {"test", &c.Test, c.Stats.TestPairs}} {
+		path := filepath.Join(dir, split.name+".ids")
+		if *split.dst, err = readIDs(path); err != nil {
+			return nil, fmt.Errorf("data cache: %w", err)
+		}
+		if len(*split.dst) != split.pairs {
+			return nil, fmt.Errorf("data cache %s: %d pairs, but %s records %d", path, len(*split.dst), statsPath, split.pairs)
+		}
+		if err := checkIDs(*split.dst, c.Dict.Len()); err != nil {
+			return nil, fmt.Errorf("data cache %s: %w", path, err)
 		}
 	}
 	c.Stats.Cached = true
 	return c, nil
+}
+
+// checkIDs refuses an id outside a dictionary of size symbols.
+func checkIDs(data []Example, size int) error {
+	for i, ex := range data {
+		for _, side := range [][]int32{ex.Src, ex.Tgt} {
+			for _, id := range side {
+				if id < 0 || int(id) >= size {
+					return fmt.Errorf("pair %d holds id %d, outside the dictionary's %d symbols", i+1, id, size)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // The .ids format: per example, uint32 source length, uint32 target

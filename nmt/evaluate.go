@@ -1,7 +1,9 @@
 package nmt
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/zoo-nn/zoo/torch"
 )
@@ -15,6 +17,20 @@ type EvalResult struct {
 
 // PPL is the perplexity exp(NLL).
 func (r EvalResult) PPL() float64 { return math.Exp(r.NLL) }
+
+// FormatPPL writes a perplexity for people: two decimals while it is
+// below 10,000 ("12.34"), else four significant digits ("1.635e+71"), so
+// that a model that learned nothing (e.g. norm = "batch" in a
+// Transformer) does not print a 72-digit number.
+func FormatPPL(ppl float64) string {
+	if math.Abs(ppl) < 1e4 || math.IsNaN(ppl) {
+		return strconv.FormatFloat(ppl, 'f', 2, 64)
+	}
+	if math.IsInf(ppl, 0) {
+		return fmt.Sprint(ppl)
+	}
+	return strconv.FormatFloat(ppl, 'g', 4, 64)
+}
 
 // Evaluate computes the mean smoothed loss and NLL of data in eval mode
 // (no dropout, no graph).

@@ -102,6 +102,9 @@ func (r Recipe) Validate() error {
 	if r.Eval.Checkpoint == "average" && r.Train.KeepLast < 1 {
 		return fmt.Errorf("[eval] checkpoint = \"average\" needs epoch checkpoints: set [train] keep_last >= 1 (it is %d)", r.Train.KeepLast)
 	}
+	if !train.Finite(r.Eval.MaxLenA) {
+		return fmt.Errorf("[eval] max_len_a = %g: want a finite value >= 0", r.Eval.MaxLenA)
+	}
 	// The vocabulary is not known yet; check everything but beam against it.
 	if err := r.Eval.GenerateConfig.Validate(int64(r.Eval.Beam) + 2); err != nil {
 		return fmt.Errorf("[eval] %w", err)

@@ -2,6 +2,7 @@ package nmt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,13 +38,22 @@ type Result struct {
 	TokensPerSec  float64        `json:"train_tokens_per_s"`
 	TrainSeconds  float64        `json:"train_seconds"`
 	Curve         []EpochStats   `json:"curve"`
+	// Diverged says why training stopped early when its gradient norm
+	// stopped being finite (empty otherwise). Such a run is not decoded:
+	// its test figures are 0 and its validation figures those of the last
+	// epoch completed before (none: best_valid_loss is -1).
+	Diverged string `json:"diverged,omitempty"`
 }
 
 // RunOptions carries what a run needs besides its recipe.
 type RunOptions = train.RunOptions
 
 // Run trains the recipe's model (resuming its run folder if it holds an
-// unfinished run), decodes the test set and scores it.
+// unfinished run), decodes the test set and scores it. A run that
+// diverges is a result, not an error: it is recorded (done.json, with
+// Diverged set) without decoding, so that a sweep goes on. Cancelling ctx
+// stops training or decoding with ctx's error (wrapped); the state is
+// saved, and running again resumes (or, once trained, decodes).
 func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error) {
 	out := opts.Output()
 	if err := r.Validate(); err != nil {
@@ -86,15 +96,21 @@ func Run(ctx context.Context, r Recipe, opts RunOptions) (res Result, err error)
 		r.Name, r.Model.Preset, layers.Label(r.Residual, r.ResidualParams), NumParams(vs), torch.DeviceName(device))
 	start := time.Now()
 	tr := &Trainer{Model: model, VS: vs, Corpus: corpus, Cfg: r.Train, Run: run, Progress: opts.Out}
-	if _, err := tr.Fit(ctx); err != nil {
-		return res, err
+	_, fitErr := tr.Fit(ctx)
+	if fitErr != nil && !errors.Is(fitErr, train.ErrDiverged) {
+		return res, fitErr
 	}
 	res = Result{Name: r.Name, Residual: r.Residual, Params: r.ResidualParams, NumParams: NumParams(vs),
 		TrainSeconds: time.Since(start).Seconds()}
 	if err := res.fillCurve(run); err != nil {
 		return res, err
 	}
-	if err := testRun(r, model, vs, corpus, run, &res, out); err != nil {
+	if fitErr != nil { // a diverged run is a result: recorded, and the sweep goes on
+		res.Diverged = fitErr.Error()
+		fmt.Fprintf(out, "%s: %v; recorded in %s\n", r.Name, fitErr, run.File(train.DoneFile))
+		return res, run.WriteJSON(train.DoneFile, res)
+	}
+	if err := testRun(ctx, r, model, vs, corpus, run, &res, out); err != nil {
 		return res, err
 	}
 	return res, run.WriteJSON(train.DoneFile, res)
@@ -162,10 +178,17 @@ func (res *Result) fillCurve(run train.RunDir) error {
 }
 
 // testRun loads the chosen checkpoint, decodes the test set, writes the
-// hypotheses and scores them.
-func testRun(r Recipe, model *Model, vs *nn.VarStore, c *Corpus, run train.RunDir, res *Result, out io.Writer) error {
+// hypotheses and scores them. Cancelling ctx stops the decoding at its
+// next step; training is saved by then, so running again only decodes.
+func testRun(ctx context.Context, r Recipe, model *Model, vs *nn.VarStore, c *Corpus, run train.RunDir, res *Result, out io.Writer) error {
 	if len(c.Test) == 0 {
 		return nil
+	}
+	interrupted := func(err error) error {
+		return fmt.Errorf("test set: %w (training is saved in %s; run again to decode)", err, run.Path)
+	}
+	if err := ctx.Err(); err != nil { // before averaging checkpoints, which takes a while too
+		return interrupted(err)
 	}
 	ckpt, err := chooseCheckpoint(r.Eval, run)
 	if err != nil {
@@ -182,9 +205,12 @@ func testRun(r Recipe, model *Model, vs *nn.VarStore, c *Corpus, run train.RunDi
 		srcs[i] = ex.Src
 	}
 	fmt.Fprintf(out, "%s: decoding %d test sentences with %s (beam %d, lenpen %g)\n", r.Name, len(srcs), res.Checkpoint, r.Eval.Beam, r.Eval.LenPenalty)
-	subwords, truncated, err := tr.TranslateIDs(srcs)
+	subwords, truncated, err := tr.TranslateIDs(ctx, srcs)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return interrupted(err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("test set: %w", err)
 	}
 	if truncated > 0 {
 		fmt.Fprintf(out, "%s: %d test sources longer than max_positions were cut to fit\n", r.Name, truncated)

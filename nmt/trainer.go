@@ -55,16 +55,16 @@ func (c TrainConfig) Validate() error {
 	if err := c.Batching.Validate(); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := c.Limits().Validate(); err != nil {
+	if err := train.CheckLimits(c.Limits()); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	switch {
 	case c.UpdateFreq < 1:
 		return fmt.Errorf("train: update_freq = %d, want >= 1", c.UpdateFreq)
-	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
 		return fmt.Errorf("train: label_smoothing = %g, want in [0, 1)", c.LabelSmoothing)
-	case c.ClipNorm < 0:
-		return fmt.Errorf("train: clip_norm = %g, want >= 0", c.ClipNorm)
+	case !train.Finite(c.ClipNorm) || c.ClipNorm < 0:
+		return fmt.Errorf("train: clip_norm = %g, want a finite value >= 0 (0: off)", c.ClipNorm)
 	case c.KeepLast < 0:
 		return fmt.Errorf("train: keep_last = %d, want >= 0", c.KeepLast)
 	case c.GradStatsEvery < 0:
@@ -123,8 +123,13 @@ func (t *Trainer) setup() error {
 	if t.sched, err = t.Cfg.Schedule.Build(); err != nil {
 		return err
 	}
-	t.sess, err = train.OpenSession(t.Run, t.VS, t.opt, t.Cfg.Limits())
-	return err
+	if t.sess, err = train.OpenSession(t.Run, t.VS, t.opt, t.Cfg.Limits()); err != nil {
+		return err
+	}
+	if note := t.sess.Fallback(); note != "" && t.Progress != nil {
+		fmt.Fprintln(t.Progress, note)
+	}
+	return nil
 }
 
 // Limits are the run's stopping conditions.
@@ -239,8 +244,8 @@ func (t *Trainer) endEpoch(epoch int, partial bool, lossSum float64, tokens int6
 		return s, err
 	}
 	if t.Progress != nil {
-		fmt.Fprintf(t.Progress, "epoch %d: %d updates, train loss %.3f, valid loss %.3f, valid ppl %.2f, %.0f tok/s, %.0f s\n",
-			s.Epoch, s.Updates, s.TrainLoss, s.ValidLoss, s.ValidPPL, s.TokensPerS, s.Seconds)
+		fmt.Fprintf(t.Progress, "epoch %d: %d updates, train loss %.3f, valid loss %.3f, valid ppl %s, %.0f tok/s, %.0f s\n",
+			s.Epoch, s.Updates, s.TrainLoss, s.ValidLoss, FormatPPL(s.ValidPPL), s.TokensPerS, s.Seconds)
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package nmt
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -26,8 +27,10 @@ type Translator struct {
 // order, and how many sources were cut to the model's max_positions
 // (fairseq refuses such inputs; a translation of the first part is more
 // use than a failed file). Sources are decoded in length-sorted batches
-// so that little is spent on padding.
-func (t Translator) TranslateIDs(srcs [][]int32) (out []string, truncated int, err error) {
+// so that little is spent on padding. Once ctx is done it stops (between
+// decoding steps) and returns ctx's error, wrapped: a test set takes
+// minutes, and Ctrl-C must not wait for it.
+func (t Translator) TranslateIDs(ctx context.Context, srcs [][]int32) (out []string, truncated int, err error) {
 	limit := int(t.Model.cfg.MaxPositions) - 1 // EOS takes the last position
 	data := make([]Example, len(srcs))
 	for i, s := range srcs {
@@ -43,14 +46,27 @@ func (t Translator) TranslateIDs(srcs [][]int32) (out []string, truncated int, e
 	sort.SliceStable(order, func(a, b int) bool { return len(data[order[a]].Src) < len(data[order[b]].Src) })
 	out = make([]string, len(data))
 	for lo := 0; lo < len(order); {
+		if err := ctx.Err(); err != nil {
+			return nil, truncated, fmt.Errorf("decoding stopped after %d of %d sentences: %w", lo, len(order), err)
+		}
 		hi := t.batchEnd(data, order, lo)
-		if err := t.decodeBatch(data, order[lo:hi], out); err != nil {
+		if err := t.decodeBatch(ctx, data, order[lo:hi], out); err != nil {
+			if ctx.Err() != nil { // stopped inside the batch
+				return nil, truncated, fmt.Errorf("decoding stopped after %d of %d sentences: %w", lo, len(order), err)
+			}
 			return nil, truncated, err
+		}
+		if afterDecodeBatch != nil {
+			afterDecodeBatch(hi)
 		}
 		lo = hi
 	}
 	return out, truncated, nil
 }
+
+// afterDecodeBatch, set by a test, runs after every decoded batch with
+// the number of sentences decoded so far (to cancel a run mid-decoding).
+var afterDecodeBatch func(decoded int)
 
 // batchEnd grows a batch of sources until max_tokens (or max_sentences)
 // would be exceeded.
@@ -67,7 +83,7 @@ func (t Translator) batchEnd(data []Example, order []int, lo int) int {
 	return hi
 }
 
-func (t Translator) decodeBatch(data []Example, idx []int, out []string) error {
+func (t Translator) decodeBatch(ctx context.Context, data []Example, idx []int, out []string) error {
 	b, err := Collate(data, idx, t.Model.cfg.PaddingIdx, t.Model.cfg.EOSIdx, t.Model.Device())
 	if err != nil {
 		return err
@@ -75,11 +91,11 @@ func (t Translator) decodeBatch(data []Example, idx []int, out []string) error {
 	defer b.Free()
 	best := make([]Hypothesis, len(idx))
 	if t.Greedy {
-		if best, err = t.Model.Greedy(b.Src, t.Gen); err != nil {
+		if best, err = t.Model.GreedyContext(ctx, b.Src, t.Gen); err != nil {
 			return fmt.Errorf("greedy search: %w", err)
 		}
 	} else {
-		hyps, err := t.Model.Generate(b.Src, t.Gen)
+		hyps, err := t.Model.GenerateContext(ctx, b.Src, t.Gen)
 		if err != nil {
 			return fmt.Errorf("beam search: %w", err)
 		}
@@ -172,7 +188,9 @@ func (p *Pipeline) TranslateLines(lines []string) ([]string, int, error) {
 	for i, l := range lines {
 		srcs[i] = ids(p.Translator.Dict, p.Segment(l))
 	}
-	subwords, truncated, err := p.Translator.TranslateIDs(srcs)
+	// zoo translate keeps the default signal handling (Ctrl-C ends it at
+	// once: there is no state to save), so nothing here is cancelled.
+	subwords, truncated, err := p.Translator.TranslateIDs(context.Background(), srcs)
 	if err != nil {
 		return nil, truncated, err
 	}

@@ -71,7 +71,7 @@ func ReadCodes(r io.Reader, name string) (*Codes, error) {
 func parseVersion(line string) ([2]int, error) {
 	v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "#version:")
 	if !ok {
-		return [2]int{}, fmt.Errorf("expected header \"#version: 0.2\", found %q", line)
+		return [2]int{}, fmt.Errorf("expected header \"#version: 0.2\", found %s", QuoteLine(line))
 	}
 	v = strings.TrimSpace(v)
 	// subword-nmt ignores trailing ".0" groups: "0.2.0" is 0.2.
@@ -82,7 +82,7 @@ func parseVersion(line string) ([2]int, error) {
 	a, err1 := strconv.Atoi(major)
 	b, err2 := strconv.Atoi(minor)
 	if err1 != nil || err2 != nil || a != 0 || (b != 1 && b != 2) {
-		return [2]int{}, fmt.Errorf("unsupported version %q, expected 0.1 or 0.2", v)
+		return [2]int{}, fmt.Errorf("unsupported version %s, expected 0.1 or 0.2", QuoteLine(v))
 	}
 	return [2]int{a, b}, nil
 }
@@ -93,7 +93,7 @@ func parseMerge(line string) (Pair, error) {
 	}
 	fields := strings.Split(strings.Trim(line, "\r\n "), " ")
 	if len(fields) != 2 {
-		return Pair{}, fmt.Errorf("expected two symbols separated by one space, found %q", line)
+		return Pair{}, fmt.Errorf("expected two symbols separated by one space, found %s", QuoteLine(line))
 	}
 	return Pair{fields[0], fields[1]}, nil
 }

@@ -28,6 +28,8 @@ func TestReadCodes(t *testing.T) {
 		{"double space", "#version: 0.2\na  b\n", nil, "codes.txt line 2: expected two symbols"},
 		{"blank line inside", "#version: 0.2\na b\n\nc d\n", nil, "codes.txt line 3: expected two symbols"},
 		{"invalid UTF-8", "#version: 0.2\na b\n\xff b\n", nil, "codes.txt line 3: invalid UTF-8"},
+		{"huge garbage header", strings.Repeat("x", 300000) + "\n", nil, `codes.txt line 1: expected header "#version: 0.2", found "xxxx`},
+		{"huge garbage merge", "#version: 0.2\n" + strings.Repeat("y", 300000) + "\n", nil, "codes.txt line 2: expected two symbols separated by one space, found \"yyy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,9 @@ func TestReadCodes(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), "bpe codes "+tt.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, "bpe codes "+tt.wantErr)
+				}
+				if len(err.Error()) > 200 {
+					t.Fatalf("error of %d bytes: want the line quoted in short", len(err.Error()))
 				}
 				return
 			}

@@ -254,10 +254,10 @@ func (d *Dictionary) addEntry(line string) error {
 	}
 	count, err := strconv.Atoi(field)
 	if !ok || err != nil {
-		return fmt.Errorf("expected \"<symbol> <count> [flags]\", found %q", line)
+		return fmt.Errorf("expected \"<symbol> <count> [flags]\", found %s", QuoteLine(line))
 	}
 	if _, dup := d.index[sym]; dup && !overwrite {
-		return fmt.Errorf("%q: %w", sym, errDuplicate)
+		return fmt.Errorf("%s: %w", QuoteLine(sym), errDuplicate)
 	}
 	// fairseq appends an overwriting symbol under a new id and leaves the
 	// old entry in place; ids must match its, so this does the same.

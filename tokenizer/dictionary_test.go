@@ -117,13 +117,14 @@ func TestReadDictionary(t *testing.T) {
 		{"bad count", "x 2\ny z\n", nil, "dictionary dict.txt line 2: expected"},
 		{"duplicate", "x 2\nx 3\n", nil, `dictionary dict.txt line 2: "x": duplicate symbol`},
 		{"invalid UTF-8", "x 2\n\xff 3\n", nil, "dictionary dict.txt line 2: invalid UTF-8"},
+		{"huge garbage line", strings.Repeat("z", 300000) + "\n", nil, `dictionary dict.txt line 1: expected "<symbol> <count> [flags]", found "zzz`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := ReadDictionary(strings.NewReader(tt.in), "dict.txt")
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || len(err.Error()) > 200 {
+					t.Fatalf("error %.300v, want %q in under 200 bytes", err, tt.wantErr)
 				}
 				return
 			}

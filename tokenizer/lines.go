@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,22 +32,59 @@ func Open(path string) (io.ReadCloser, error) {
 	if !strings.HasSuffix(path, ".gz") {
 		return f, nil
 	}
-	z, err := gzip.NewReader(f)
+	z, err := NewGzipReader(f, path)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return gzipFile{z, f}, nil
 }
 
-type gzipFile struct {
+// GzipReader decompresses a gzip stream; a stream cut short reads as an
+// error that says so (gzip's own is a bare "unexpected EOF").
+type GzipReader struct {
 	*gzip.Reader
+}
+
+// NewGzipReader is gzip.NewReader with errors that say what is wrong
+// with the file named path: empty, not gzip at all, or cut short.
+func NewGzipReader(r io.Reader, path string) (GzipReader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	z, err := gzip.NewReader(br)
+	switch {
+	case err == nil:
+		return GzipReader{z}, nil
+	case len(magic) == 0:
+		return GzipReader{}, fmt.Errorf("%s: not a gzip file: it is empty", path)
+	case len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b:
+		return GzipReader{}, fmt.Errorf("%s: not a gzip file (its name ends in .gz, but it lacks gzip's header)", path)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return GzipReader{}, fmt.Errorf("%s: gzip file cut short (in its header)", path)
+	}
+	return GzipReader{}, fmt.Errorf("%s: %w", path, err)
+}
+
+// errGzipTruncated replaces gzip's bare "unexpected EOF".
+var errGzipTruncated = errors.New("gzip data cut short (unexpected end of file)")
+
+// Read implements io.Reader.
+func (g GzipReader) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errGzipTruncated
+	}
+	return n, err
+}
+
+type gzipFile struct {
+	GzipReader
 	f *os.File
 }
 
 // Close closes the decompressor and the file beneath it.
 func (g gzipFile) Close() error {
-	err := g.Reader.Close()
+	err := g.GzipReader.Close()
 	if ferr := g.f.Close(); err == nil {
 		err = ferr
 	}
@@ -287,4 +325,30 @@ func pyLines(s string) []string {
 		out = append(out, s[start:])
 	}
 	return out
+}
+
+// maxQuoted is how many characters of an input line an error message
+// quotes, quotes and escapes included.
+const maxQuoted = 72
+
+// QuoteLine quotes s for an error message, cut (at a rune boundary) so
+// that the quoted text stays within maxQuoted characters, with its full
+// length noted: a garbage line of a megabyte does not become a megabyte
+// of error.
+func QuoteLine(s string) string {
+	q := strconv.Quote(s)
+	if len(q) <= maxQuoted {
+		return q
+	}
+	cut := min(len(s), maxQuoted)
+	for {
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		if q = strconv.Quote(s[:cut]); len(q) <= maxQuoted || cut == 0 {
+			break
+		}
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", q, len(s))
 }

@@ -94,8 +94,47 @@ func TestOpenGzip(t *testing.T) {
 			t.Errorf("%s: read %q", p, b)
 		}
 	}
-	os.WriteFile(gz, []byte("not gzip"), 0o644)
-	if _, err := Open(gz); err == nil || !strings.Contains(err.Error(), gz) {
-		t.Errorf("corrupt gzip: %v", err)
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"short text", []byte("not gzip"), gz + ": not a gzip file (its name ends in .gz, but it lacks gzip's header)"},
+		{"long text", []byte(strings.Repeat("plain text\n", 100)), gz + ": not a gzip file (its name ends in .gz, but it lacks gzip's header)"},
+		{"empty", nil, gz + ": not a gzip file: it is empty"},
+		{"cut in its header", buf.Bytes()[:5], gz + ": gzip file cut short (in its header)"},
+	}
+	for _, c := range cases {
+		os.WriteFile(gz, c.data, 0o644)
+		if _, err := Open(gz); err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	// Cut after its header: reading says the data stops short.
+	os.WriteFile(gz, buf.Bytes()[:len(buf.Bytes())-6], 0o644)
+	f, err := Open(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.ReadAll(f); err == nil || !strings.Contains(err.Error(), "gzip data cut short") {
+		t.Errorf("truncated gzip data: %v", err)
+	}
+}
+
+func TestQuoteLine(t *testing.T) {
+	cases := []struct {
+		in, want string
+	}{
+		{"t h", `"t h"`},
+		{strings.Repeat("x", 70), `"` + strings.Repeat("x", 70) + `"`},
+		{strings.Repeat("x", 300000), `"` + strings.Repeat("x", 70) + `"… (300000 bytes)`},
+		{strings.Repeat("é", 100), `"` + strings.Repeat("é", 35) + `"… (200 bytes)`},
+		{strings.Repeat("\xff", 100), `"` + strings.Repeat(`\xff`, 17) + `"… (100 bytes)`},
+	}
+	for _, c := range cases {
+		if got := QuoteLine(c.in); got != c.want {
+			t.Errorf("QuoteLine(%.20q…) = %s, want %s", c.in, got, c.want)
+		}
 	}
 }

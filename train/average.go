@@ -22,6 +22,11 @@ func AverageCheckpoints(paths []string, out string) (err error) {
 	if len(paths) == 0 {
 		return fmt.Errorf("average: no checkpoints given")
 	}
+	for _, p := range paths {
+		if err := CheckFile("checkpoint", p); err != nil {
+			return fmt.Errorf("average: %w", err)
+		}
+	}
 	defer torch.Recover(&err)
 	sums := map[string]*ts.Tensor{}
 	dtypes := map[string]gotch.DType{} // each variable's own, restored after averaging in float64

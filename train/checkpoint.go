@@ -79,8 +79,12 @@ func modelTensors(vs *nn.VarStore) ([]ts.NamedTensor, error) {
 	return out, nil
 }
 
+// fileMode is the mode of the files writeAtomic makes (os.CreateTemp's
+// 0600 would keep a run's files from the other users who compare it).
+const fileMode = 0o644
+
 // writeAtomic has write produce a temporary file next to path, syncs it
-// and renames it into place.
+// and renames it into place, with mode fileMode.
 func writeAtomic(path string, write func(tmp string) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -99,6 +103,9 @@ func writeAtomic(path string, write func(tmp string) error) error {
 	if err := syncFile(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := os.Chmod(tmp, fileMode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -108,7 +115,7 @@ func writeAtomic(path string, write func(tmp string) error) error {
 // WriteFileAtomic writes data to path through a synced temporary file and
 // a rename: readers see the old file or the new one, never a torn one.
 func WriteFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(tmp string) error { return os.WriteFile(tmp, data, 0o644) })
+	return writeAtomic(path, func(tmp string) error { return os.WriteFile(tmp, data, fileMode) })
 }
 
 func syncFile(path string) error {
@@ -123,6 +130,9 @@ func syncFile(path string) error {
 // LoadCheckpoint restores vs (every variable must be present with its
 // shape) and opt's state (opt may be nil) from path, and returns the meta.
 func LoadCheckpoint(path string, vs *nn.VarStore, opt Optimizer) (meta Meta, err error) {
+	if err := CheckFile("checkpoint", path); err != nil {
+		return meta, err
+	}
 	defer torch.Recover(&err)
 	named, err := ts.LoadMultiWithDevice(path, vs.Device())
 	if err != nil {

@@ -109,6 +109,14 @@ func TestLoadCheckpointErrors(t *testing.T) {
 	if _, err := LoadCheckpoint(good, missing, nil); err == nil || !strings.Contains(err.Error(), "variable v is missing") {
 		t.Errorf("missing variable: %v", err)
 	}
+	if _, err := LoadCheckpoint(filepath.Join(dir, "nope.pt"), m.vs, nil); err == nil || !strings.Contains(err.Error(), "nope.pt does not exist") {
+		t.Errorf("missing file: %v", err)
+	}
+	if st, err := os.Stat(good); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o644 {
+		t.Errorf("checkpoint mode %v, want 0644", st.Mode().Perm())
+	}
 	torn := filepath.Join(dir, "torn.pt")
 	raw, _ := os.ReadFile(good)
 	os.WriteFile(torn, raw[:len(raw)/2], 0o644)
@@ -160,6 +168,10 @@ func TestAverageCheckpoints(t *testing.T) {
 	}
 	if err := AverageCheckpoints([]string{paths[0], filepath.Join(dir, "other.pt")}, out); err == nil || !strings.Contains(err.Error(), "not the same model") {
 		t.Errorf("averaging different models: %v", err)
+	}
+	missing := filepath.Join(dir, "missing.pt")
+	if err := AverageCheckpoints([]string{paths[0], missing}, out); err == nil || err.Error() != "average: checkpoint "+missing+" does not exist" {
+		t.Errorf("averaging a missing file: %v", err)
 	}
 }
 

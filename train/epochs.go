@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 )
 
@@ -49,7 +50,10 @@ func (r RunDir) KeepEpoch(epoch int, improved bool, keep int) error {
 }
 
 // Finished reports whether the folder holds a completed run whose
-// resolved config is exactly config.
+// resolved config is exactly config, but for its run_dir: the folder is
+// this one however it was named (runs/x, ./runs/x, /abs/runs/x) or
+// wherever it was moved, and a finished run must not be trained or
+// decoded again because its path was typed another way.
 func (r RunDir) Finished(config any) bool {
 	if !r.Exists(DoneFile) {
 		return false
@@ -58,8 +62,24 @@ func (r RunDir) Finished(config any) bool {
 	if err != nil {
 		return false
 	}
-	now, err := json.MarshalIndent(config, "", "  ")
-	return err == nil && string(old) == string(append(now, '\n'))
+	now, err := json.Marshal(config)
+	if err != nil {
+		return false
+	}
+	a, errA := withoutRunDir(old)
+	b, errB := withoutRunDir(now)
+	return errA == nil && errB == nil && reflect.DeepEqual(a, b)
+}
+
+// withoutRunDir decodes a config's JSON less its RunDir key (RunConfig's
+// run_dir, at the top level as recipes embed RunConfig).
+func withoutRunDir(raw []byte) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "RunDir")
+	return m, nil
 }
 
 // CopyFileAtomic copies src to dst through a temporary file and a

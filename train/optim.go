@@ -68,14 +68,14 @@ func DefaultAdam() AdamConfig { return AdamConfig{Beta1: 0.9, Beta2: 0.98, Eps: 
 // Validate reports hyper-parameters outside their ranges.
 func (c AdamConfig) Validate() error {
 	switch {
-	case c.Beta1 < 0 || c.Beta1 >= 1:
+	case !(c.Beta1 >= 0 && c.Beta1 < 1):
 		return fmt.Errorf("adam beta1 = %g: want 0 <= beta1 < 1", c.Beta1)
-	case c.Beta2 < 0 || c.Beta2 >= 1:
+	case !(c.Beta2 >= 0 && c.Beta2 < 1):
 		return fmt.Errorf("adam beta2 = %g: want 0 <= beta2 < 1", c.Beta2)
-	case c.Eps <= 0:
-		return fmt.Errorf("adam eps = %g: want > 0", c.Eps)
-	case c.WeightDecay < 0:
-		return fmt.Errorf("adam weight_decay = %g: want >= 0", c.WeightDecay)
+	case !Finite(c.Eps) || c.Eps <= 0:
+		return fmt.Errorf("adam eps = %g: want a finite value > 0", c.Eps)
+	case !Finite(c.WeightDecay) || c.WeightDecay < 0:
+		return fmt.Errorf("adam weight_decay = %g: want a finite value >= 0", c.WeightDecay)
 	}
 	return nil
 }

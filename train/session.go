@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sugarme/gotch/nn"
@@ -46,6 +48,9 @@ type Session struct {
 	Log    *MetricsLog
 	Meta   Meta
 	Best   float64 // +Inf until the first validation
+	// From names the checkpoint the session resumed from: LastCheckpoint,
+	// an epoch checkpoint when that was missing, or "" for a new run.
+	From string
 
 	started time.Time
 	prior   float64 // training seconds of earlier sessions
@@ -53,7 +58,8 @@ type Session struct {
 
 // OpenSession opens the run's metrics log and, when the folder holds a
 // checkpoint, restores the variables, the optimizer state and the
-// position from it. Close the session's log when done.
+// position from it (see restore for a folder that lost its
+// checkpoint_last.pt). Close the session's log when done.
 func OpenSession(run RunDir, vs *nn.VarStore, opt Optimizer, limits Limits) (*Session, error) {
 	if err := limits.Validate(); err != nil {
 		return nil, err
@@ -63,18 +69,80 @@ func OpenSession(run RunDir, vs *nn.VarStore, opt Optimizer, limits Limits) (*Se
 		return nil, err
 	}
 	s := &Session{VS: vs, Opt: opt, Run: run, Limits: limits, Log: log, Best: math.Inf(1), started: time.Now()}
-	if !run.Exists(LastCheckpoint) {
-		return s, nil
-	}
-	if s.Meta, err = LoadCheckpoint(run.File(LastCheckpoint), vs, opt); err != nil {
+	if err := s.restore(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("resume: %w", err)
+	}
+	if s.From == "" {
+		return s, nil
 	}
 	if b, ok := s.Meta.Extra["best_valid_loss"].(float64); ok {
 		s.Best = b
 	}
 	s.prior, _ = s.Meta.Extra["train_seconds"].(float64)
-	return s, log.Write(map[string]any{"event": "resume", "updates": s.Meta.Updates, "epoch": s.Meta.Epoch, "batch": s.Meta.Batch})
+	return s, log.Write(map[string]any{"event": "resume", "updates": s.Meta.Updates, "epoch": s.Meta.Epoch, "batch": s.Meta.Batch, "checkpoint": s.From})
+}
+
+// restore loads Meta, the variables and the optimizer state from
+// checkpoint_last.pt and sets From. When that file is gone (deleted or
+// lost in a copy) but the folder shows progress, starting from scratch
+// would train the logged epochs again and log them twice: the newest
+// epoch checkpoint that loads is taken instead, provided the metrics log
+// holds no epoch past it (the work since, at most part of an epoch, is
+// redone); otherwise it is an error that says what to do.
+func (s *Session) restore() error {
+	if s.Run.Exists(LastCheckpoint) {
+		meta, err := LoadCheckpoint(s.Run.File(LastCheckpoint), s.VS, s.Opt)
+		if err != nil {
+			return err
+		}
+		s.Meta, s.From = meta, LastCheckpoint
+		return nil
+	}
+	epochs, err := ReadMetrics(s.Run.File(MetricsFile), "epoch")
+	if err != nil {
+		return fmt.Errorf("run folder %s: %w", s.Run.Path, err)
+	}
+	all := s.Run.EpochCheckpoints()
+	if len(epochs) == 0 && len(all) == 0 {
+		return nil // a new run, or one stopped before its first checkpoint
+	}
+	var logged int64 // updates at the last logged epoch
+	if n := len(epochs); n > 0 {
+		u, _ := epochs[n-1]["updates"].(float64)
+		logged = int64(u)
+	}
+	var tried []string
+	for i := len(all) - 1; i >= 0; i-- {
+		name := filepath.Base(all[i])
+		meta, err := LoadCheckpoint(all[i], s.VS, s.Opt)
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		if meta.Updates < logged {
+			tried = append(tried, fmt.Sprintf("%s is at update %d, behind the epoch logged at update %d", name, meta.Updates, logged))
+			break // older ones are further behind
+		}
+		s.Meta, s.From = meta, name
+		return nil
+	}
+	why := "there is no epoch checkpoint (checkpointN.pt)"
+	if len(tried) > 0 {
+		why = strings.Join(tried, "; ")
+	}
+	return fmt.Errorf("run folder %s: %s is missing but %s records %d epochs, and no epoch checkpoint can stand in for it (%s): "+
+		"put the run's %s back, or remove the folder (or choose another run_dir) to train from scratch",
+		s.Run.Path, LastCheckpoint, MetricsFile, len(epochs), why, LastCheckpoint)
+}
+
+// Fallback is, when the session resumed from an epoch checkpoint because
+// checkpoint_last.pt was missing, a line saying so; "" otherwise.
+func (s *Session) Fallback() string {
+	if s.From == "" || s.From == LastCheckpoint {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s is missing; resuming from %s (%d updates, %d whole epochs done)", s.Run.Path, LastCheckpoint, s.From, s.Meta.Updates, s.Meta.Epoch)
 }
 
 // Close closes the metrics log.

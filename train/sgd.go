@@ -20,10 +20,10 @@ type SGDConfig struct {
 // Validate reports hyper-parameters outside their ranges.
 func (c SGDConfig) Validate() error {
 	switch {
-	case c.Momentum < 0 || c.Momentum >= 1:
+	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("sgd momentum = %g: want 0 <= momentum < 1", c.Momentum)
-	case c.WeightDecay < 0:
-		return fmt.Errorf("sgd weight_decay = %g: want >= 0", c.WeightDecay)
+	case !Finite(c.WeightDecay) || c.WeightDecay < 0:
+		return fmt.Errorf("sgd weight_decay = %g: want a finite value >= 0", c.WeightDecay)
 	case c.Nesterov && c.Momentum == 0:
 		return fmt.Errorf("sgd nesterov needs momentum > 0")
 	}

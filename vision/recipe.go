@@ -133,8 +133,25 @@ func (r Recipe) ModelConfig(inChannels, classes int64) (Config, error) {
 	return c, nil
 }
 
+// datasetSides is the image side of each catalogue data set.
+var datasetSides = map[string]int{"fmnist": 28, "cifar10": 32, "cifar100": 32, "cifar10-jpg": 32}
+
+// CheckPadCrop refuses a pad_crop of the image side or more, for images
+// of h×w pixels: the random crop could then hold no pixel of the image.
+func (d DataConfig) CheckPadCrop(h, w int) error {
+	if side := min(h, w); d.PadCrop >= side {
+		return fmt.Errorf("pad_crop = %d: want less than the image side, %d pixels (4 is usual for 32×32)", d.PadCrop, side)
+	}
+	return nil
+}
+
 // Validate checks [data].
 func (d DataConfig) Validate() error {
+	if side, ok := datasetSides[d.Dataset]; ok {
+		if err := d.CheckPadCrop(side, side); err != nil {
+			return err
+		}
+	}
 	switch {
 	case d.Dataset == "" && d.Format == "":
 		return fmt.Errorf("set dataset (fmnist, cifar10, cifar100, cifar10-jpg) or format and dir")
@@ -157,7 +174,7 @@ func (d DataConfig) Images() images.Config {
 
 // Validate checks [train].
 func (c TrainConfig) Validate() error {
-	if err := c.Limits().Validate(); err != nil {
+	if err := train.CheckLimits(c.Limits()); err != nil {
 		return err
 	}
 	switch {
@@ -167,10 +184,10 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("eval_batch_size = %d: want >= 1", c.EvalBatchSize)
 	case !slices.Contains(Optimizers, c.Optimizer):
 		return fmt.Errorf("optimizer = %q: want one of %s", c.Optimizer, strings.Join(Optimizers, ", "))
-	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
 		return fmt.Errorf("label_smoothing = %g: want in [0, 1)", c.LabelSmoothing)
-	case c.ClipNorm < 0:
-		return fmt.Errorf("clip_norm = %g: want >= 0", c.ClipNorm)
+	case !train.Finite(c.ClipNorm) || c.ClipNorm < 0:
+		return fmt.Errorf("clip_norm = %g: want a finite value >= 0 (0: off)", c.ClipNorm)
 	case c.SaveEvery < 0 || c.KeepLast < 0:
 		return fmt.Errorf("save_every = %d, keep_last = %d: want >= 0", c.SaveEvery, c.KeepLast)
 	case c.GradStatsEvery < 0:

@@ -58,6 +58,9 @@ func (t *Trainer) setup() error {
 	if err := t.Cfg.Validate(); err != nil {
 		return err
 	}
+	if err := t.Data.CheckPadCrop(t.Train.H, t.Train.W); err != nil {
+		return fmt.Errorf("[data] %w", err)
+	}
 	if t.Data.Normalize {
 		t.mean, t.std = images.ChannelStats(t.Train)
 		for i, s := range t.std {
@@ -77,8 +80,13 @@ func (t *Trainer) setup() error {
 	if t.sched, err = t.Cfg.Schedule.InUpdates(perEpoch).Build(); err != nil {
 		return err
 	}
-	t.sess, err = train.OpenSession(t.Run, t.VS, t.opt, t.Cfg.Limits())
-	return err
+	if t.sess, err = train.OpenSession(t.Run, t.VS, t.opt, t.Cfg.Limits()); err != nil {
+		return err
+	}
+	if note := t.sess.Fallback(); note != "" && t.Progress != nil {
+		fmt.Fprintln(t.Progress, note)
+	}
+	return nil
 }
 
 func (t *Trainer) newOptimizer() (train.Optimizer, error) {

@@ -257,6 +257,17 @@ func TestRecipeValidation(t *testing.T) {
 		{func(r *Recipe) { r.Train.Schedule.Unit = "hours" }, `unit = "hours"`},
 		{func(r *Recipe) { r.Train.SGD.Momentum = 1 }, "momentum = 1"},
 		{func(r *Recipe) { r.Model.Depth = 21 }, "depth"},
+		{func(r *Recipe) { r.Data.PadCrop = 100 }, "[data] pad_crop = 100: want less than the image side, 28 pixels"},
+		{func(r *Recipe) { r.Data.PadCrop = 28 }, "pad_crop = 28"},
+		{func(r *Recipe) { r.Data.Dataset, r.Data.PadCrop = "cifar10", 32 }, "32 pixels"},
+		{func(r *Recipe) { r.Train.LabelSmoothing = math.NaN() }, "label_smoothing = NaN"},
+		{func(r *Recipe) { r.Train.ClipNorm = math.NaN() }, "clip_norm = NaN"},
+		{func(r *Recipe) { r.Train.ClipNorm = math.Inf(1) }, "clip_norm = +Inf"},
+		{func(r *Recipe) { r.Train.MaxMinutes = math.NaN() }, "max_minutes = NaN"},
+		{func(r *Recipe) { r.Train.SGD.Momentum = math.NaN() }, "sgd momentum = NaN"},
+		{func(r *Recipe) { r.Train.SGD.WeightDecay = math.Inf(1) }, "sgd weight_decay = +Inf"},
+		{func(r *Recipe) { r.Train.Adam.Eps = math.NaN() }, "adam eps = NaN"},
+		{func(r *Recipe) { r.Train.Adam.WeightDecay = math.NaN() }, "adam weight_decay = NaN"},
 	}
 	for _, c := range cases {
 		r, err := DefaultRecipe("")
@@ -269,6 +280,19 @@ func TestRecipeValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want it to contain %q", err, c.want)
 		}
+	}
+	good, _ := DefaultRecipe("")
+	good.Data.Dataset, good.Train.MaxEpochs, good.Data.PadCrop = "fmnist", 1, 27
+	if err := good.Validate(); err != nil {
+		t.Errorf("pad_crop = 27 on 28×28 images: %v", err)
+	}
+	// Without a catalogue data set the side is known once the images are.
+	folder := DataConfig{Format: "folder", Dir: "x", PadCrop: 8}
+	if err := folder.Validate(); err != nil {
+		t.Errorf("folder data: %v", err)
+	}
+	if err := folder.CheckPadCrop(8, 10); err == nil || !strings.Contains(err.Error(), "pad_crop = 8: want less than the image side, 8 pixels") {
+		t.Errorf("pad_crop = 8 on 8×10 images: %v", err)
 	}
 	if _, err := DefaultRecipe("resnet21"); err == nil || !strings.Contains(err.Error(), "resnet20") {
 		t.Errorf("unknown preset: error %v, want the known presets listed", err)

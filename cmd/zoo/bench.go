@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -115,8 +119,13 @@ func (o *benchOptions) resolve(cmd *cobra.Command) error {
 			o.opts.Updates = 60
 		}
 	}
-	if o.opts.Tolerance <= 0 {
-		return fmt.Errorf("--tolerance %g: want a positive relative difference", o.opts.Tolerance)
+	if !(o.opts.Tolerance > 0) || math.IsInf(o.opts.Tolerance, 0) {
+		return fmt.Errorf("--tolerance %g: want a finite, positive relative difference", o.opts.Tolerance)
+	}
+	if o.out != "" {
+		if err := checkWritable(o.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 	}
 	d := torch.Describe() // --threads and --blas-threads, as the root applied them
 	o.opts.Threads = d.IntraOpThreads
@@ -125,6 +134,31 @@ func (o *benchOptions) resolve(cmd *cobra.Command) error {
 	}
 	v := o.opts
 	return v.Validate()
+}
+
+// checkWritable makes sure that a file can be written at path, so that
+// a benchmark of many minutes does not fail at its very end: its folder
+// exists and takes files, and path is no folder.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: folder %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s: %s is not a folder", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a folder; give a file name", path)
+	}
+	f, err := os.CreateTemp(dir, ".zoo-bench-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: folder %s is not writable: %w", path, dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func runBench(cmd *cobra.Command, o benchOptions) error {

@@ -26,6 +26,11 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "--variant-models", "nope"}, "--variant-models: unknown model"},
 		{[]string{"bench", "extra"}, `unknown command "extra"`},
 		{[]string{"bench", "--reps", "x"}, `invalid argument "x"`},
+		{[]string{"bench", "--gemm-size", "-5"}, "--gemm-size -5"},
+		{[]string{"bench", "--length", "1"}, "--length 1: want at least 2 tokens"},
+		{[]string{"bench", "--tolerance", "nan"}, "--tolerance NaN"},
+		{[]string{"bench", "--out", "/no-such-folder-zoo/x.json"}, "--out: /no-such-folder-zoo/x.json: folder /no-such-folder-zoo does not exist"},
+		{[]string{"bench", "--out", t.TempDir()}, "is a folder; give a file name"},
 	})
 }
 

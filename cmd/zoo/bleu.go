@@ -1,7 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zoo-nn/zoo/metrics"
+	"github.com/zoo-nn/zoo/tokenizer"
 )
 
 func init() { addCommand(newBleuCmd) }
@@ -238,9 +238,9 @@ func readBleuStream(path string, stdin io.Reader) ([]string, error) {
 	if !strings.HasSuffix(path, ".gz") {
 		return readBleuLines(path, f)
 	}
-	zr, err := gzip.NewReader(f)
+	zr, err := tokenizer.NewGzipReader(f, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	defer zr.Close()
 	return readBleuLines(path, zr)

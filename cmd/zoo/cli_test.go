@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -96,8 +97,58 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--format", "xml", "../../recipes/toy-rsln.toml"}, `--format "xml"`},
 		{[]string{"list", "layers", "--json", "--format", "csv"}, "--json and --format"},
 		{[]string{"translate", "--checkpoint", "x.pt", "--greedy", "--beam", "3"}, "--greedy and --beam 3"},
+		{[]string{"completion", "bogus"}, `unknown shell "bogus" for "zoo completion"; known: bash, fish, powershell, zsh`},
+		{[]string{"help", "bogus"}, `unknown help topic "bogus" for "zoo"`},
+		{[]string{"help", "data", "bogus"}, `unknown help topic "bogus" for "zoo data"`},
+		{[]string{"run", "--set", "train.lr", "../../recipes/toy-rsln.toml"}, `--set "train.lr": want key=value`},
+		{[]string{"run", "--set", "train..x=1", "../../recipes/toy-rsln.toml"}, `--set "train..x=1": key "train..x": want dotted names`},
+		{[]string{"run", "--set", "seeds=[1,", "../../recipes/toy-rsln.toml"}, `--set "seeds=[1,": value "[1," is not valid TOML`},
 	}
 	checkUsageErrors(t, cases)
+}
+
+// TestHelpAndCompletionStillWork: the stricter help and completion
+// commands still serve what they know.
+func TestHelpAndCompletionStillWork(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "run"}, "zoo run RECIPE.toml..."},
+		{[]string{"help", "data", "get"}, "zoo data get"},
+		{[]string{"help"}, "Available Commands"},
+		{[]string{"completion"}, "Generate the autocompletion script"},
+	} {
+		out, err := runZoo(t, "", c.args...)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("%v: error %v, output lacks %q:\n%.300s", c.args, err, c.want, out)
+		}
+	}
+}
+
+// TestMissingFilesNamedPlainly: a checkpoint that does not exist is
+// said to not exist, not to be "not a checkpoint file" or libtorch's
+// "errno 2 on fopen".
+func TestMissingFilesNamedPlainly(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.pt")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"translate", "--checkpoint", missing}, "--checkpoint: checkpoint " + missing + " does not exist"},
+		{[]string{"translate", "--checkpoint", dir}, "is a folder, not a file"},
+		{[]string{"average", "-o", filepath.Join(dir, "a.pt"), missing, missing + "2"}, "average: checkpoint " + missing + " does not exist"},
+	}
+	for _, c := range cases {
+		_, err := runZoo(t, "", c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "errno") {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+		if exitCode(err) != 1 {
+			t.Errorf("%v: exit %d, want 1", c.args, exitCode(err))
+		}
+	}
 }
 
 func TestVersion(t *testing.T) {

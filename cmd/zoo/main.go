@@ -39,22 +39,75 @@ func groupCmd(use, short string) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmd.Help()
-			}
-			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-			var names []string
-			for _, c := range cmd.Commands() {
-				if c.IsAvailableCommand() {
-					names = append(names, c.Name())
+		RunE:  runGroup,
+	}
+}
+
+// runGroup is the RunE of a command that only holds subcommands.
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	return unknownCommand(cmd, args[0], "command")
+}
+
+// unknownCommand is the usage error for name, not a subcommand of cmd.
+func unknownCommand(cmd *cobra.Command, name, what string) error {
+	msg := fmt.Sprintf("unknown %s %q for %q", what, name, cmd.CommandPath())
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	if s := registry.Closest(name, names, 1); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return usageError{fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))}
+}
+
+// newHelpCmd replaces cobra's help command, which prints the root's help
+// and exits 0 for a topic it does not know.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of any command: zoo help [path to command].",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				parent := target
+				if parent == nil {
+					parent = c.Root()
 				}
+				name := strings.Join(args, " ")
+				if len(rest) > 0 {
+					name = rest[0]
+				}
+				return unknownCommand(parent, name, "help topic")
 			}
-			if s := registry.Closest(args[0], names, 1); len(s) > 0 {
-				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
-			}
-			return usageError{fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))}
+			target.InitDefaultHelpFlag()
+			return target.Help()
 		},
+	}
+}
+
+// fixCompletionCmd makes cobra's completion command, which only holds a
+// subcommand per shell, refuse an unknown shell (cobra would print its
+// help and exit 0).
+func fixCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" && !c.Runnable() {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return unknownCommand(cmd, args[0], "shell")
+			}
+		}
 	}
 }
 
@@ -77,6 +130,8 @@ func newRootCmd() *cobra.Command {
 	for _, f := range commandFactories {
 		root.AddCommand(f())
 	}
+	root.SetHelpCommand(newHelpCmd())
+	fixCompletionCmd(root)
 	markArgErrors(root)
 	return root
 }

@@ -53,6 +53,11 @@ func runRecipes(cmd *cobra.Command, recipes []string, opts runOptions) error {
 	if !slices.Contains(report.Formats, opts.format) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(report.Formats, ", "))}
 	}
+	for _, s := range opts.sets { // a malformed --set is a usage error (exit 2)
+		if _, _, err := experiment.ParseOverride(s); err != nil {
+			return usageError{err}
+		}
+	}
 	dirs := map[string]string{}
 	var loaded []experiment.Recipe
 	for _, path := range recipes { // every recipe is checked before any trains

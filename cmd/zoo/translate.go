@@ -61,8 +61,8 @@ func translate(cmd *cobra.Command, o translateOptions) error {
 	if o.greedy && o.beam > 0 {
 		return usageError{fmt.Errorf("--greedy and --beam %d: greedy search keeps one hypothesis; give one of them", o.beam)}
 	}
-	if st, err := os.Stat(o.checkpoint); err != nil || st.IsDir() {
-		return fmt.Errorf("--checkpoint %s: not a checkpoint file (give RUN/checkpoint_best.pt, RUN/checkpoint_last.pt, ...)", o.checkpoint)
+	if err := train.CheckFile("checkpoint", o.checkpoint); err != nil {
+		return fmt.Errorf("--checkpoint: %w (give RUN/checkpoint_best.pt, RUN/checkpoint_last.pt, ...)", err)
 	}
 	run := o.run
 	if run == "" {
