@@ -22,10 +22,7 @@ func LabelSmoothedLoss(logits, target *ts.Tensor, epsilon float64, pad int64) (l
 	defer torch.Recover(&err)
 	shape := torch.Shape(logits)
 	v := shape[len(shape)-1]
-	alpha := 0.0
-	if epsilon > 0 && v > 1 {
-		alpha = epsilon * float64(v) / float64(v-1)
-	}
+	alpha := smoothingAlpha(epsilon, v)
 	flat := torch.Must(logits.View([]int64{-1, v}, false))
 	tgt := torch.Must(target.View([]int64{-1}, false))
 	defer torch.Free(flat, tgt)
