@@ -26,8 +26,9 @@ import (
 // every element of P. What this saves against libtorch's
 // cross_entropy is log_softmax forward and backward, the smoothing sum
 // over [B·T, V] and its backward, and the zero-filled gradient buffers:
-// every pass over the logits but the softmax and one row sum. Off the
-// CPU it runs the plain projection and cross_entropy.
+// every pass over the logits but the softmax (the row sums the smoothing
+// needs come from h·Σ_v w_v). Off the CPU it runs the plain projection
+// and cross_entropy.
 func headLoss(h, w, target *ts.Tensor, epsilon float64, pad int64) (loss *ts.Tensor, nll float64) {
 	if !fusable(h, w) {
 		return unfusedHeadLoss(h, w, target, epsilon, pad)
