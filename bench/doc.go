@@ -23,5 +23,6 @@
 // backward = 2x forward) and the GEMM ceiling is measured through
 // libtorch, so a table can show achieved FLOP/s as a share of what the
 // machine's matrix multiply reaches. docs/performance.md describes the
-// method and the columns.
+// method and the columns; bench/profile_step.py prints the reference
+// step's op table under torch.profiler.
 package bench
